@@ -1,0 +1,249 @@
+// Package awsquery serves the AWS Query protocol: form-encoded requests in,
+// XML responses and ErrorResponse envelopes out. Every protocol rule lives
+// here; operations register typed functions with Handle.
+package awsquery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/rdsca/rdsca/rds"
+)
+
+// Caller is who sent a request, as far as the protocol can tell.
+type Caller struct {
+	AccessKeyID string
+	Account     string
+	Region      string
+}
+
+// Scope is the caller's (account, region).
+func (c Caller) Scope() rds.Scope { return rds.Scope{Account: c.Account, Region: c.Region} }
+
+// Protocol error codes.
+const (
+	CodeMissingAction         = "MissingAction"
+	CodeInvalidAction         = "InvalidAction"
+	CodeMalformedQueryString  = "MalformedQueryString"
+	CodeInternalFailure       = "InternalFailure"
+	CodeRequestEntityTooLarge = "RequestEntityTooLarge"
+	CodeMethodNotAllowed      = "MethodNotAllowed"
+)
+
+// Statuses maps error codes to HTTP statuses. Codes not listed get 400 for
+// sender faults and 500 for receiver faults.
+type Statuses map[string]int
+
+var baseStatuses = Statuses{
+	CodeMissingAction:                   http.StatusBadRequest,
+	CodeInvalidAction:                   http.StatusBadRequest,
+	CodeMalformedQueryString:            http.StatusBadRequest,
+	CodeInternalFailure:                 http.StatusInternalServerError,
+	CodeRequestEntityTooLarge:           http.StatusRequestEntityTooLarge,
+	CodeMethodNotAllowed:                http.StatusMethodNotAllowed,
+	rds.CodeInvalidParameterValue:       http.StatusBadRequest,
+	rds.CodeInvalidParameterCombination: http.StatusBadRequest,
+	"IncompleteSignature":               http.StatusBadRequest,
+	"SignatureDoesNotMatch":             http.StatusForbidden,
+	"MissingAuthenticationToken":        http.StatusForbidden,
+	"InvalidClientTokenId":              http.StatusForbidden,
+	"AccessDenied":                      http.StatusForbidden,
+	"ServiceUnavailable":                http.StatusServiceUnavailable,
+}
+
+// DefaultMaxBodyBytes bounds a request body.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config configures a Server.
+type Config struct {
+	// Namespace is the XML namespace of responses.
+	Namespace string
+	// Version is the API version, used in messages.
+	Version string
+	// Identify returns the caller of a request, or an error to send back.
+	Identify func(*http.Request) (Caller, error)
+	// Statuses adds service error codes to the status table.
+	Statuses Statuses
+	// MaxBodyBytes bounds the body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger receives one line per failed request; nil discards.
+	Logger *slog.Logger
+}
+
+type operation func(ctx context.Context, c Caller, p Params) (any, error)
+
+// Server is an http.Handler for one Query API.
+type Server struct {
+	cfg      Config
+	statuses Statuses
+	ops      map[string]operation
+	bufs     sync.Pool
+}
+
+// NewServer returns a Server with no operations.
+func NewServer(cfg Config) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	st := Statuses{}
+	for k, v := range baseStatuses {
+		st[k] = v
+	}
+	for k, v := range cfg.Statuses {
+		st[k] = v
+	}
+	return &Server{cfg: cfg, statuses: st, ops: map[string]operation{},
+		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+}
+
+// Handle registers an operation: decode turns parameters into In, call does
+// the work and returns the wire result, written inside <{action}Result>.
+func Handle[In, Out any](s *Server, action string, decode func(Params) (In, error), call func(context.Context, Caller, In) (Out, error)) {
+	s.ops[action] = func(ctx context.Context, c Caller, p Params) (any, error) {
+		in, err := decode(p)
+		if err != nil {
+			return nil, err
+		}
+		return call(ctx, c, in)
+	}
+}
+
+type callerKey struct{}
+
+// CallerFrom returns the caller stored in ctx by the server.
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	action := ""
+	defer func() {
+		if v := recover(); v != nil {
+			s.cfg.Logger.Error("panic", "request_id", reqID, "action", action, "panic", fmt.Sprint(v))
+			s.writeError(w, reqID, &rds.Error{Code: CodeInternalFailure, Message: "We encountered an internal error. Please try again.", Fault: rds.Receiver})
+		}
+	}()
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, POST")
+		s.writeError(w, reqID, rds.Errorf(CodeMethodNotAllowed, "The HTTP method %s is not allowed; use GET or POST.", r.Method))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.writeError(w, reqID, rds.Errorf(CodeRequestEntityTooLarge, "Request body must be no larger than %d bytes.", s.cfg.MaxBodyBytes))
+			return
+		}
+		s.writeError(w, reqID, rds.Errorf(CodeMalformedQueryString, "The request's parameters are not valid URL encoding."))
+		return
+	}
+	p := Params{values: r.Form}
+	action = p.String("Action")
+	if action == "" {
+		s.writeError(w, reqID, rds.Errorf(CodeMissingAction, "The request must contain the parameter Action."))
+		return
+	}
+	caller, err := s.cfg.Identify(r)
+	if err != nil {
+		s.writeError(w, reqID, err)
+		return
+	}
+	op, ok := s.ops[action]
+	if !ok {
+		s.writeError(w, reqID, rds.Errorf(CodeInvalidAction, "Could not find operation %s for version %s", truncate(action), s.cfg.Version))
+		return
+	}
+	ctx := context.WithValue(r.Context(), callerKey{}, caller)
+	out, err := op(ctx, caller, p)
+	if err != nil {
+		s.writeError(w, reqID, err)
+		return
+	}
+	buf := s.bufs.Get().(*bytes.Buffer)
+	defer s.putBuf(buf)
+	if err := encodeSuccess(buf, s.cfg.Namespace, action, out, reqID); err != nil {
+		s.writeError(w, reqID, fmt.Errorf("encoding %s: %w", action, err))
+		return
+	}
+	s.write(w, http.StatusOK, reqID, buf.Bytes())
+}
+
+func (s *Server) putBuf(b *bytes.Buffer) {
+	if b.Cap() > 64<<10 {
+		return
+	}
+	b.Reset()
+	s.bufs.Put(b)
+}
+
+func (s *Server) write(w http.ResponseWriter, status int, reqID string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", reqID)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeError maps err once to the wire: *rds.Error keeps its code and fault;
+// anything else is an internal failure, logged and not shown.
+func (s *Server) writeError(w http.ResponseWriter, reqID string, err error) {
+	var e *rds.Error
+	if !errors.As(err, &e) {
+		s.cfg.Logger.Error("internal error", "request_id", reqID, "err", err)
+		e = &rds.Error{Code: CodeInternalFailure, Message: "We encountered an internal error. Please try again.", Fault: rds.Receiver}
+	}
+	status, ok := s.statuses[e.Code]
+	if !ok {
+		status = http.StatusBadRequest
+		if e.Fault == rds.Receiver {
+			status = http.StatusInternalServerError
+		}
+	}
+	typ := "Sender"
+	if e.Fault == rds.Receiver {
+		typ = "Receiver"
+	}
+	buf := s.bufs.Get().(*bytes.Buffer)
+	defer s.putBuf(buf)
+	if err := encodeError(buf, s.cfg.Namespace, errorBody{Type: typ, Code: e.Code, Message: e.Message}, reqID); err != nil {
+		s.cfg.Logger.Error("encoding error response", "request_id", reqID, "err", err)
+	}
+	s.write(w, status, reqID, buf.Bytes())
+}
+
+// StatusOf returns the HTTP status the server sends for an error code.
+func (s *Server) StatusOf(code string) int { return s.statuses[code] }
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 36)
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hex[c>>4], hex[c&0xf]
+		j += 2
+	}
+	return string(out)
+}

@@ -1,0 +1,185 @@
+// Command rdsca serves the RDS certificate API on loopback.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rdsca/rdsca/clock"
+	"github.com/rdsca/rdsca/memory"
+	"github.com/rdsca/rdsca/rds"
+	"github.com/rdsca/rdsca/server"
+	"github.com/rdsca/rdsca/sqlite"
+)
+
+// DefaultListen is where rdsca listens unless told otherwise.
+const DefaultListen = "127.0.0.1:9470"
+
+// DatabaseFile is the SQLite file inside the data dir.
+const DatabaseFile = "rdsca.db"
+
+// shutdownTimeout bounds the drain of in-flight requests.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	m := &Main{Stderr: os.Stderr, Getenv: os.Getenv}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "rdsca: "+err.Error())
+		os.Exit(1)
+	}
+}
+
+// Main is the rdsca program, testable without a process.
+type Main struct {
+	Stderr io.Writer
+	Getenv func(string) string
+	// Ready, if set, receives the listener's address once serving.
+	Ready func(addr string)
+
+	Listen  string
+	DataDir string
+	Store   string
+	Region  string
+	Clock   string
+}
+
+// ParseFlags reads flags, each defaulting to its RDSCA_<FLAG> environment twin.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("rdsca", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	env := func(name, def string) string {
+		if v := m.Getenv("RDSCA_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&m.Listen, "listen", env("listen", DefaultListen), "`host:port` to serve on (RDSCA_LISTEN)")
+	fs.StringVar(&m.DataDir, "data-dir", env("data-dir", defaultDataDir(m.Getenv)), "`dir`ectory of the sqlite store (RDSCA_DATA_DIR)")
+	fs.StringVar(&m.Store, "store", env("store", "sqlite"), "store: memory or sqlite (RDSCA_STORE)")
+	fs.StringVar(&m.Region, "region", env("region", server.DefaultRegion), "region of unsigned requests (RDSCA_REGION)")
+	fs.StringVar(&m.Clock, "clock", env("clock", ""), "start the clock at this RFC 3339 `instant`; it then advances with real time (RDSCA_CLOCK)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// defaultDataDir is $XDG_DATA_HOME/rdsca, else ~/.local/share/rdsca.
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "rdsca")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "rdsca")
+	}
+	return "rdsca-data"
+}
+
+// Run parses args, serves until ctx is done, then drains and closes.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if err := m.ParseFlags(args); err != nil {
+		return err
+	}
+	var clk rds.Clock = clock.Real{}
+	if m.Clock != "" {
+		t, err := time.Parse(time.RFC3339, m.Clock)
+		if err != nil {
+			return fmt.Errorf("--clock %q is not an RFC 3339 time (like 2024-01-01T00:00:00Z)", m.Clock)
+		}
+		clk = clock.NewOffset(t)
+	}
+	store, err := m.openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
+	srv, err := server.New(server.Config{Store: store, Clock: clk, Region: m.Region, Logger: logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", m.Listen, unwrapOpError(err))
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", m.Store, "data_dir", m.dataDirIfUsed(), "region", m.Region)
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %v", err)
+	}
+	logger.Info("rdsca stopped")
+	return nil
+}
+
+func (m *Main) dataDirIfUsed() string {
+	if m.Store == "sqlite" {
+		return m.DataDir
+	}
+	return ""
+}
+
+func (m *Main) openStore() (rds.Store, error) {
+	switch m.Store {
+	case "memory":
+		return memory.New(), nil
+	case "sqlite":
+		if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir %s is not usable: %v", m.DataDir, unwrapOpError(err))
+		}
+		s, err := sqlite.Open(filepath.Join(m.DataDir, DatabaseFile))
+		if err != nil {
+			return nil, fmt.Errorf("data dir %s is not usable: %v", m.DataDir, err)
+		}
+		return s, nil
+	}
+	return nil, fmt.Errorf("--store %q: want memory or sqlite", m.Store)
+}
+
+// unwrapOpError drops the repeated path or address of os and net errors.
+func unwrapOpError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		var se *os.SyscallError
+		if errors.As(oe.Err, &se) {
+			return se.Err
+		}
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,302 @@
+// Package sqlite is an rds.Store kept in a SQLite database file, through the
+// pure Go driver modernc.org/sqlite.
+//
+// The database runs in WAL mode with synchronous=FULL: a write that returned
+// is on disk. The schema comes from the numbered files in migrations/, which
+// Open applies in order and records in schema_migrations.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+
+	"github.com/rdsca/rdsca/rds"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// ErrSchemaTooNew is returned by Open for a database migrated by a newer build.
+var ErrSchemaTooNew = errors.New("database schema is newer than this build")
+
+// params apply to every pooled connection. busy_timeout is in milliseconds;
+// _txlock=immediate makes write transactions take the write lock at BEGIN.
+const params = "_pragma=busy_timeout(5000)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(FULL)" +
+	"&_pragma=foreign_keys(ON)" +
+	"&_txlock=immediate"
+
+// maxConns bounds the pool; SQLite serialises writers anyway.
+const maxConns = 8
+
+// now is the SQL expression for a UTC timestamp with milliseconds.
+const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
+
+// Store is an rds.Store in a SQLite database. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+}
+
+var _ rds.Store = (*Store)(nil)
+
+// Open opens the database at path, creating it if absent, and migrates its
+// schema to the newest version this build knows.
+func Open(path string) (*Store, error) {
+	s, err := open(context.Background(), path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, path string) (*Store, error) {
+	migs, err := loadMigrations()
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := dataSourceName(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	if err := migrate(ctx, db, migs); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		db.Close()
+		return nil, fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	return &Store{db: db}, nil
+}
+
+// dataSourceName returns a file: URI for path with params.
+func dataSourceName(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows drive letter
+	}
+	p = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+	return "file:" + p + "?" + params, nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations returns the embedded migrations, whose versions must run
+// 1, 2, 3, ... in file name order.
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var migs []migration
+	for _, e := range entries {
+		name := e.Name()
+		prefix, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(prefix)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", name)
+		}
+		if v != len(migs)+1 {
+			return nil, fmt.Errorf("migration %s: version %d, want %d", name, v, len(migs)+1)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		migs = append(migs, migration{version: v, name: name, sql: string(b)})
+	}
+	return migs, nil
+}
+
+// migrate applies the migrations the database lacks, one transaction each.
+func migrate(ctx context.Context, db *sql.DB, migs []migration) error {
+	for {
+		done, err := migrateStep(ctx, db, migs)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateStep applies the next missing migration, if any, and reports
+// whether the schema is current. The write lock taken at BEGIN keeps
+// concurrent openers from applying the same migration twice.
+func migrateStep(ctx context.Context, db *sql.DB, migs []migration) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	)`); err != nil {
+		return false, err
+	}
+	var cur int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&cur); err != nil {
+		return false, err
+	}
+	switch {
+	case cur > len(migs):
+		return false, fmt.Errorf("%w: version %d, this build knows up to %d", ErrSchemaTooNew, cur, len(migs))
+	case cur == len(migs):
+		return true, tx.Commit()
+	}
+	m := migs[cur]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "+now+")", m.version); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	return false, nil
+}
+
+// Override implements rds.Store.
+func (s *Store) Override(ctx context.Context, sc rds.Scope) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx,
+		"SELECT certificate_id FROM overrides WHERE account = ? AND region = ?",
+		sc.Account, sc.Region).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: override: %w", err)
+	}
+	return id, nil
+}
+
+// SetOverride implements rds.Store.
+func (s *Store) SetOverride(ctx context.Context, sc rds.Scope, id string) error {
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO overrides (account, region, certificate_id) VALUES (?, ?, ?)
+		ON CONFLICT (account, region) DO UPDATE
+		SET certificate_id = excluded.certificate_id, updated_at = `+now,
+		sc.Account, sc.Region, id)
+	if err != nil {
+		return fmt.Errorf("sqlite: set override: %w", err)
+	}
+	return nil
+}
+
+// RemoveOverride implements rds.Store.
+func (s *Store) RemoveOverride(ctx context.Context, sc rds.Scope) error {
+	_, err := s.db.ExecContext(ctx,
+		"DELETE FROM overrides WHERE account = ? AND region = ?",
+		sc.Account, sc.Region)
+	if err != nil {
+		return fmt.Errorf("sqlite: remove override: %w", err)
+	}
+	return nil
+}
+
+// CAs implements rds.Store. The CAs come in identifier order.
+func (s *Store) CAs(ctx context.Context, region string) ([]rds.CA, error) {
+	rows, err := s.db.QueryContext(ctx,
+		"SELECT identifier, cert_der, key_der FROM ca_material WHERE region = ? ORDER BY identifier",
+		region)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: CAs: %w", err)
+	}
+	defer rows.Close()
+	out := []rds.CA{}
+	for rows.Next() {
+		ca := rds.CA{Region: region}
+		if err := rows.Scan(&ca.Identifier, &ca.CertDER, &ca.KeyDER); err != nil {
+			return nil, fmt.Errorf("sqlite: CAs: %w", err)
+		}
+		out = append(out, ca)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: CAs: %w", err)
+	}
+	return out, nil
+}
+
+// AddCAs implements rds.Store, in one transaction.
+func (s *Store) AddCAs(ctx context.Context, region string, cas []rds.CA) error {
+	if len(cas) == 0 {
+		return nil
+	}
+	if err := s.addCAs(ctx, region, cas); err != nil {
+		return fmt.Errorf("sqlite: add CAs: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) addCAs(ctx context.Context, region string, cas []rds.CA) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx,
+		`INSERT INTO ca_material (region, identifier, cert_der, key_der) VALUES (?, ?, ?, ?)
+		ON CONFLICT (region, identifier) DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, ca := range cas {
+		if _, err := stmt.ExecContext(ctx, region, ca.Identifier, nonNil(ca.CertDER), nonNil(ca.KeyDER)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// nonNil turns nil into an empty blob; the driver binds nil as NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// Ping reports whether the database answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Close implements rds.Store.
+func (s *Store) Close() error {
+	return s.db.Close()
+}
