@@ -75,6 +75,8 @@ type Config struct {
 	MaxBodyBytes int64
 	// Logger receives one line per failed request; nil discards.
 	Logger *slog.Logger
+	// RequestID returns a new request id; nil means a random UUID.
+	RequestID func() string
 }
 
 type operation func(ctx context.Context, c Caller, p Params) (any, error)
@@ -94,6 +96,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestID == nil {
+		cfg.RequestID = newRequestID
 	}
 	st := Statuses{}
 	for k, v := range baseStatuses {
@@ -128,7 +133,7 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
+	reqID := s.cfg.RequestID()
 	action := ""
 	defer func() {
 		if v := recover(); v != nil {

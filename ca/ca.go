@@ -19,23 +19,14 @@ import (
 )
 
 // Generator creates self-signed CA certificates from catalog specs, with a
-// fresh key of the spec's type. The zero value reads crypto/rand.
-type Generator struct {
-	Rand io.Reader
-}
+// fresh key of the spec's type from crypto/rand.
+type Generator struct{}
 
 var _ rds.Generator = Generator{}
 
-func (g Generator) rand() io.Reader {
-	if g.Rand != nil {
-		return g.Rand
-	}
-	return rand.Reader
-}
-
 // Generate implements rds.Generator.
 func (g Generator) Generate(spec catalog.Spec) (rds.CA, error) {
-	key, err := newKey(g.rand(), spec.Key)
+	key, err := newKey(rand.Reader, spec.Key)
 	if err != nil {
 		return rds.CA{}, err
 	}
@@ -43,7 +34,7 @@ func (g Generator) Generate(spec catalog.Spec) (rds.CA, error) {
 	if err != nil {
 		return rds.CA{}, err
 	}
-	serial, err := rand.Int(g.rand(), new(big.Int).Lsh(big.NewInt(1), 127))
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		return rds.CA{}, err
 	}
@@ -67,7 +58,7 @@ func (g Generator) Generate(spec catalog.Spec) (rds.CA, error) {
 		IsCA:                  true,
 	}
 	signer := key.(crypto.Signer)
-	der, err := x509.CreateCertificate(g.rand(), tmpl, tmpl, signer.Public(), signer)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
 	if err != nil {
 		return rds.CA{}, fmt.Errorf("ca: %s %s: %w", spec.Region, spec.Identifier, err)
 	}

@@ -51,7 +51,7 @@ func (s *Store) CAs(_ context.Context, region string) ([]rds.CA, error) {
 	defer s.mu.RUnlock()
 	out := make([]rds.CA, 0, len(s.cas[region]))
 	for _, ca := range s.cas[region] {
-		out = append(out, ca)
+		out = append(out, clone(ca))
 	}
 	return out, nil
 }
@@ -67,6 +67,7 @@ func (s *Store) AddCAs(_ context.Context, region string, cas []rds.CA) error {
 	}
 	for _, ca := range cas {
 		if _, ok := m[ca.Identifier]; !ok {
+			ca = clone(ca)
 			ca.Region = region
 			m[ca.Identifier] = ca
 		}
@@ -76,3 +77,10 @@ func (s *Store) AddCAs(_ context.Context, region string, cas []rds.CA) error {
 
 // Close implements rds.Store.
 func (s *Store) Close() error { return nil }
+
+// clone copies the byte slices so callers never share the store's memory.
+func clone(ca rds.CA) rds.CA {
+	ca.CertDER = append([]byte(nil), ca.CertDER...)
+	ca.KeyDER = append([]byte(nil), ca.KeyDER...)
+	return ca
+}

@@ -36,6 +36,8 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds request bodies; 0 means the protocol default.
 	MaxBodyBytes int64
+	// RequestID makes request ids; nil means random UUIDs.
+	RequestID func() string
 }
 
 // Server is rdsca as an http.Handler.
@@ -71,6 +73,7 @@ func New(cfg Config) (*Server, error) {
 		Statuses:     rdsapi.Statuses,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       cfg.Logger,
+		RequestID:    cfg.RequestID,
 	})
 	rdsapi.Register(api, svc)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
