@@ -4,7 +4,6 @@
 package awsquery
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -86,7 +85,7 @@ type Server struct {
 	cfg      Config
 	statuses Statuses
 	ops      map[string]operation
-	bufs     sync.Pool
+	writers  sync.Pool // *writer
 }
 
 // NewServer returns a Server with no operations.
@@ -108,7 +107,7 @@ func NewServer(cfg Config) *Server {
 		st[k] = v
 	}
 	return &Server{cfg: cfg, statuses: st, ops: map[string]operation{},
-		bufs: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
+		writers: sync.Pool{New: func() any { return newWriter() }}}
 }
 
 // Handle registers an operation: decode turns parameters into In, call does
@@ -178,21 +177,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, reqID, err)
 		return
 	}
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.putBuf(buf)
-	if err := encodeSuccess(buf, s.cfg.Namespace, action, out, reqID); err != nil {
+	wr := s.writers.Get().(*writer)
+	if err := wr.encodeSuccess(s.cfg.Namespace, action, out, reqID); err != nil {
+		// The encoder may be mid-element: drop this writer.
 		s.writeError(w, reqID, fmt.Errorf("encoding %s: %w", action, err))
 		return
 	}
-	s.write(w, http.StatusOK, reqID, buf.Bytes())
+	s.write(w, http.StatusOK, reqID, wr.buf.Bytes())
+	s.putWriter(wr)
 }
 
-func (s *Server) putBuf(b *bytes.Buffer) {
-	if b.Cap() > 64<<10 {
+// maxPooledBuffer keeps a rare huge response from pinning memory.
+const maxPooledBuffer = 64 << 10
+
+func (s *Server) putWriter(wr *writer) {
+	if wr.buf.Cap() > maxPooledBuffer {
 		return
 	}
-	b.Reset()
-	s.bufs.Put(b)
+	wr.buf.Reset()
+	s.writers.Put(wr)
 }
 
 func (s *Server) write(w http.ResponseWriter, status int, reqID string, body []byte) {
@@ -223,12 +226,10 @@ func (s *Server) writeError(w http.ResponseWriter, reqID string, err error) {
 	if e.Fault == rds.Receiver {
 		typ = "Receiver"
 	}
-	buf := s.bufs.Get().(*bytes.Buffer)
-	defer s.putBuf(buf)
-	if err := encodeError(buf, s.cfg.Namespace, errorBody{Type: typ, Code: e.Code, Message: e.Message}, reqID); err != nil {
-		s.cfg.Logger.Error("encoding error response", "request_id", reqID, "err", err)
-	}
-	s.write(w, status, reqID, buf.Bytes())
+	wr := s.writers.Get().(*writer)
+	wr.encodeError(s.cfg.Namespace, errorBody{Type: typ, Code: e.Code, Message: e.Message}, reqID)
+	s.write(w, status, reqID, wr.buf.Bytes())
+	s.putWriter(wr)
 }
 
 // StatusOf returns the HTTP status the server sends for an error code.

@@ -3,6 +3,7 @@ package awsquery
 import (
 	"bytes"
 	"encoding/xml"
+	"strings"
 	"time"
 )
 
@@ -26,38 +27,72 @@ func NewTimestamp(t *time.Time) *Timestamp {
 	return &ts
 }
 
+// indent is one level of indentation in response bodies.
+const indent = "  "
+
+// EncodeFragment renders v as the element name, indented for the given
+// depth below the response element (the Result element is depth 1) and
+// starting on a new line. The bytes can go verbatim into a result through a
+// []byte field tagged `xml:",innerxml"` placed after another element.
+func EncodeFragment(v any, name string, depth int) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('\n')
+	enc := xml.NewEncoder(&buf)
+	enc.Indent(strings.Repeat(indent, depth), indent)
+	if err := enc.EncodeElement(v, xml.StartElement{Name: xml.Name{Local: name}}); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writer is a response buffer with an XML encoder bound to it, pooled so a
+// request does not allocate an encoder.
+type writer struct {
+	buf bytes.Buffer
+	enc *xml.Encoder
+}
+
+// newWriter returns a writer whose encoder starts every element on a new
+// line: a fresh encoder omits the newline before its first element only,
+// so one throwaway element is encoded and discarded.
+func newWriter() *writer {
+	w := &writer{}
+	w.enc = xml.NewEncoder(&w.buf)
+	w.enc.Indent(indent, indent)
+	_ = w.enc.EncodeElement("", xml.StartElement{Name: xml.Name{Local: "x"}})
+	_ = w.enc.Flush()
+	w.buf.Reset()
+	return w
+}
+
+const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+
 // encodeSuccess writes the success envelope; result may be nil, the Result
-// element is always present.
-func encodeSuccess(buf *bytes.Buffer, namespace, action string, result any, requestID string) error {
-	buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	buf.WriteString("<" + action + `Response xmlns="` + namespace + `">` + "\n")
-	start := xml.StartElement{Name: xml.Name{Local: action + "Result"}}
+// element is always present. After an error the writer must be dropped.
+func (w *writer) encodeSuccess(namespace, action string, result any, requestID string) error {
+	buf := &w.buf
+	buf.WriteString(xmlHeader)
+	buf.WriteString("<" + action + `Response xmlns="` + namespace + `">`)
 	wrote := false
 	if result != nil {
 		before := buf.Len()
-		enc := xml.NewEncoder(buf)
-		enc.Indent("  ", "  ")
-		if err := enc.EncodeElement(result, start); err != nil {
+		if err := w.enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
 			return err
 		}
-		if err := enc.Close(); err != nil {
+		if err := w.enc.Flush(); err != nil {
 			return err
 		}
 		wrote = buf.Len() > before
 	}
 	if !wrote {
-		buf.WriteString("  <" + action + "Result/>")
+		buf.WriteString("\n" + indent + "<" + action + "Result/>")
 	}
-	buf.WriteString("\n  <ResponseMetadata>\n    <RequestId>" + requestID + "</RequestId>\n  </ResponseMetadata>\n")
+	buf.WriteString("\n" + indent + "<ResponseMetadata>\n" + indent + indent + "<RequestId>" + requestID + "</RequestId>\n" + indent + "</ResponseMetadata>\n")
 	buf.WriteString("</" + action + "Response>\n")
 	return nil
-}
-
-type errorResponse struct {
-	XMLName   xml.Name `xml:"ErrorResponse"`
-	Xmlns     string   `xml:"xmlns,attr"`
-	Error     errorBody
-	RequestID string `xml:"RequestId"`
 }
 
 type errorBody struct {
@@ -66,13 +101,15 @@ type errorBody struct {
 	Message string
 }
 
-func encodeError(buf *bytes.Buffer, namespace string, e errorBody, requestID string) error {
-	buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	enc := xml.NewEncoder(buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(errorResponse{Xmlns: namespace, Error: e, RequestID: requestID}); err != nil {
-		return err
+// encodeError writes the ErrorResponse envelope.
+func (w *writer) encodeError(namespace string, e errorBody, requestID string) {
+	buf := &w.buf
+	buf.WriteString(xmlHeader)
+	buf.WriteString(`<ErrorResponse xmlns="` + namespace + `">` + "\n" + indent + "<Error>\n")
+	for _, f := range [][2]string{{"Type", e.Type}, {"Code", e.Code}, {"Message", e.Message}} {
+		buf.WriteString(indent + indent + "<" + f[0] + ">")
+		_ = xml.EscapeText(buf, []byte(f[1]))
+		buf.WriteString("</" + f[0] + ">\n")
 	}
-	buf.WriteString("\n")
-	return enc.Close()
+	buf.WriteString(indent + "</Error>\n" + indent + "<RequestId>" + requestID + "</RequestId>\n</ErrorResponse>\n")
 }

@@ -25,13 +25,14 @@ var Statuses = awsquery.Statuses{
 
 // Register adds the RDS operations to s.
 func Register(s *awsquery.Server, svc *rds.Service) {
+	certs := &certificateCache{}
 	awsquery.Handle(s, "DescribeCertificates", decodeDescribeCertificates,
 		func(ctx context.Context, c awsquery.Caller, in rds.DescribeCertificatesInput) (describeCertificatesResult, error) {
 			out, err := svc.DescribeCertificates(ctx, c.Scope(), in)
 			if err != nil {
 				return describeCertificatesResult{}, err
 			}
-			return toDescribeCertificatesResult(out), nil
+			return certs.toDescribeCertificatesResult(out)
 		})
 	awsquery.Handle(s, "ModifyCertificates", decodeModifyCertificates,
 		func(ctx context.Context, c awsquery.Caller, in rds.ModifyCertificatesInput) (modifyCertificatesResult, error) {

@@ -4,6 +4,10 @@
 // The database runs in WAL mode with synchronous=FULL: a write that returned
 // is on disk. The schema comes from the numbered files in migrations/, which
 // Open applies in order and records in schema_migrations.
+//
+// One Store owns its database file: Open takes an exclusive lock on
+// <path>.lock, so the Store can answer override reads from memory, kept in
+// step with every committed write.
 package sqlite
 
 import (
@@ -13,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
@@ -27,6 +33,9 @@ var migrationFS embed.FS
 
 // ErrSchemaTooNew is returned by Open for a database migrated by a newer build.
 var ErrSchemaTooNew = errors.New("database schema is newer than this build")
+
+// ErrInUse is returned by Open when another Store holds the database.
+var ErrInUse = errors.New("database is in use by another process")
 
 // params apply to every pooled connection. busy_timeout is in milliseconds;
 // _txlock=immediate makes write transactions take the write lock at BEGIN.
@@ -44,7 +53,13 @@ const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 
 // Store is an rds.Store in a SQLite database. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db   *sql.DB
+	lock *os.File
+
+	// writeMu orders override writes so the cache ends as the disk does.
+	writeMu   sync.Mutex
+	mu        sync.RWMutex
+	overrides map[rds.Scope]string
 }
 
 var _ rds.Store = (*Store)(nil)
@@ -59,7 +74,7 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-func open(ctx context.Context, path string) (*Store, error) {
+func open(ctx context.Context, path string) (_ *Store, err error) {
 	migs, err := loadMigrations()
 	if err != nil {
 		return nil, err
@@ -68,6 +83,15 @@ func open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	lk, err := lock(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lk.Close()
+		}
+	}()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -87,7 +111,30 @@ func open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("journal_mode is %q, want wal", mode)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, lock: lk}
+	if s.overrides, err = loadOverrides(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func loadOverrides(ctx context.Context, db *sql.DB) (map[rds.Scope]string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT account, region, certificate_id FROM overrides")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[rds.Scope]string{}
+	for rows.Next() {
+		var sc rds.Scope
+		var id string
+		if err := rows.Scan(&sc.Account, &sc.Region, &id); err != nil {
+			return nil, err
+		}
+		m[sc] = id
+	}
+	return m, rows.Err()
 }
 
 // dataSourceName returns a file: URI for path with params.
@@ -185,23 +232,28 @@ func migrateStep(ctx context.Context, db *sql.DB, migs []migration) (done bool, 
 	return false, nil
 }
 
-// Override implements rds.Store.
+// Override implements rds.Store, from memory.
 func (s *Store) Override(ctx context.Context, sc rds.Scope) (string, error) {
-	var id string
-	err := s.db.QueryRowContext(ctx,
-		"SELECT certificate_id FROM overrides WHERE account = ? AND region = ?",
-		sc.Account, sc.Region).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.overrides[sc], nil
+}
+
+// setCached records a committed override write; id "" removes.
+func (s *Store) setCached(sc rds.Scope, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == "" {
+		delete(s.overrides, sc)
+	} else {
+		s.overrides[sc] = id
 	}
-	if err != nil {
-		return "", fmt.Errorf("sqlite: override: %w", err)
-	}
-	return id, nil
 }
 
 // SetOverride implements rds.Store.
 func (s *Store) SetOverride(ctx context.Context, sc rds.Scope, id string) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	_, err := s.db.ExecContext(ctx,
 		`INSERT INTO overrides (account, region, certificate_id) VALUES (?, ?, ?)
 		ON CONFLICT (account, region) DO UPDATE
@@ -210,17 +262,21 @@ func (s *Store) SetOverride(ctx context.Context, sc rds.Scope, id string) error 
 	if err != nil {
 		return fmt.Errorf("sqlite: set override: %w", err)
 	}
+	s.setCached(sc, id)
 	return nil
 }
 
 // RemoveOverride implements rds.Store.
 func (s *Store) RemoveOverride(ctx context.Context, sc rds.Scope) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	_, err := s.db.ExecContext(ctx,
 		"DELETE FROM overrides WHERE account = ? AND region = ?",
 		sc.Account, sc.Region)
 	if err != nil {
 		return fmt.Errorf("sqlite: remove override: %w", err)
 	}
+	s.setCached(sc, "")
 	return nil
 }
 
@@ -296,7 +352,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements rds.Store.
+// Close implements rds.Store; it releases the lock last.
 func (s *Store) Close() error {
-	return s.db.Close()
+	return errors.Join(s.db.Close(), s.lock.Close())
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -146,30 +145,22 @@ func TestMigrationsIdempotent(t *testing.T) {
 
 // TestConcurrentOpen opens one new file from several goroutines at once;
 // each migration must be applied exactly once.
-func TestConcurrentOpen(t *testing.T) {
+func TestSecondOpenRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rdsca.db")
-	const n = 8
-	stores := make([]*Store, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = Open(path) })
+	s := openTest(t, path)
+	if err := wantOpenError(t, path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second Open: %v, want ErrInUse", err)
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Open %d: %v", i, err)
-		}
-		defer closeTest(t, stores[i])
-	}
-	wantVersions(t, stores[0])
-
 	sc := rds.Scope{Account: "111111111111", Region: "us-east-1"}
-	if err := stores[1].SetOverride(t.Context(), sc, "rds-ca-ecc384-g1"); err != nil {
+	if err := s.SetOverride(t.Context(), sc, "rds-ca-ecc384-g1"); err != nil {
 		t.Fatal(err)
 	}
-	if id, err := stores[n-1].Override(t.Context(), sc); err != nil || id != "rds-ca-ecc384-g1" {
-		t.Fatalf("Override through another handle = %q, %v", id, err)
+	closeTest(t, s)
+	// Closing releases the database to the next Store, which reads the write.
+	s = openTest(t, path)
+	defer closeTest(t, s)
+	if id, err := s.Override(t.Context(), sc); err != nil || id != "rds-ca-ecc384-g1" {
+		t.Fatalf("Override after reopen = %q, %v", id, err)
 	}
 }
 
