@@ -63,6 +63,8 @@ func Partition(region string) string {
 		return "aws-iso-b"
 	case strings.HasPrefix(region, "us-iso-"):
 		return "aws-iso"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
 	}
 	return "aws"
 }
