@@ -6,15 +6,15 @@ import (
 )
 
 func TestOffsetStartsAtInstantAndAdvances(t *testing.T) {
-	real := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	c := &Offset{now: func() time.Time { return real }}
+	wall := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	c := &Offset{now: func() time.Time { return wall }}
 	c.Set(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	if got := c.Now(); !got.Equal(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("Now = %v", got)
 	}
-	real = real.Add(90 * time.Second)
+	wall = wall.Add(90 * time.Second)
 	if got := c.Now(); !got.Equal(time.Date(2024, 1, 1, 0, 1, 30, 0, time.UTC)) {
-		t.Fatalf("after 90 s of real time: %v", got)
+		t.Fatalf("after 90 s of wall time: %v", got)
 	}
 	c.Advance(24 * time.Hour)
 	if got := c.Now(); !got.Equal(time.Date(2024, 1, 2, 0, 1, 30, 0, time.UTC)) {
