@@ -3,6 +3,8 @@ package memory
 
 import (
 	"context"
+	"slices"
+	"sort"
 	"sync"
 
 	"github.com/rdsca/rdsca/rds"
@@ -13,13 +15,25 @@ type Store struct {
 	mu        sync.RWMutex
 	overrides map[rds.Scope]string
 	cas       map[string]map[string]rds.CA
+	instances map[rds.Scope]*scopeInstances
+}
+
+// scopeInstances holds one scope's instances, by identifier and as a
+// sorted identifier list for keyset listing.
+type scopeInstances struct {
+	byID map[string]rds.Instance
+	ids  []string // sorted
 }
 
 var _ rds.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{overrides: map[rds.Scope]string{}, cas: map[string]map[string]rds.CA{}}
+	return &Store{
+		overrides: map[rds.Scope]string{},
+		cas:       map[string]map[string]rds.CA{},
+		instances: map[rds.Scope]*scopeInstances{},
+	}
 }
 
 // Override implements rds.Store.
@@ -83,4 +97,145 @@ func clone(ca rds.CA) rds.CA {
 	ca.CertDER = append([]byte(nil), ca.CertDER...)
 	ca.KeyDER = append([]byte(nil), ca.KeyDER...)
 	return ca
+}
+
+// CreateInstance implements rds.InstanceStore.
+func (s *Store) CreateInstance(_ context.Context, sc rds.Scope, in rds.Instance) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	si := s.instances[sc]
+	if si == nil {
+		si = &scopeInstances{byID: map[string]rds.Instance{}}
+		s.instances[sc] = si
+	}
+	if _, ok := si.byID[in.Identifier]; ok {
+		return rds.ErrInstanceExists
+	}
+	in = cloneInstance(in)
+	in.Version = 1
+	si.byID[in.Identifier] = in
+	i, _ := slices.BinarySearch(si.ids, in.Identifier)
+	si.ids = slices.Insert(si.ids, i, in.Identifier)
+	return nil
+}
+
+// Instance implements rds.InstanceStore.
+func (s *Store) Instance(_ context.Context, sc rds.Scope, id string) (rds.Instance, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if si := s.instances[sc]; si != nil {
+		if in, ok := si.byID[id]; ok {
+			return cloneInstance(in), nil
+		}
+	}
+	return rds.Instance{}, rds.ErrInstanceNotStored
+}
+
+// ListInstances implements rds.InstanceStore.
+func (s *Store) ListInstances(_ context.Context, sc rds.Scope, f rds.InstanceFilter, after string, limit int) ([]rds.Instance, error) {
+	out := []rds.Instance{}
+	if limit <= 0 {
+		return out, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	si := s.instances[sc]
+	if si == nil {
+		return out, nil
+	}
+	ids := si.ids
+	if len(f.IDs) > 0 {
+		// Walk the (few) requested identifiers rather than the scope.
+		ids = slices.Clone(f.IDs)
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+	}
+	start := sort.SearchStrings(ids, after)
+	if start < len(ids) && ids[start] == after {
+		start++
+	}
+	for _, id := range ids[start:] {
+		in, ok := si.byID[id]
+		if !ok || (len(f.Engines) > 0 && !slices.Contains(f.Engines, in.Engine)) {
+			continue
+		}
+		out = append(out, cloneInstance(in))
+		if len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// UpdateInstance implements rds.InstanceStore.
+func (s *Store) UpdateInstance(_ context.Context, sc rds.Scope, in rds.Instance) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	si := s.instances[sc]
+	if si == nil {
+		return rds.ErrInstanceNotStored
+	}
+	cur, ok := si.byID[in.Identifier]
+	switch {
+	case !ok:
+		return rds.ErrInstanceNotStored
+	case cur.Version != in.Version:
+		return rds.ErrVersionConflict
+	}
+	in = cloneInstance(in)
+	in.Version++
+	si.byID[in.Identifier] = in
+	return nil
+}
+
+// DeleteInstance implements rds.InstanceStore.
+func (s *Store) DeleteInstance(_ context.Context, sc rds.Scope, id string, version int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	si := s.instances[sc]
+	if si == nil {
+		return rds.ErrInstanceNotStored
+	}
+	cur, ok := si.byID[id]
+	switch {
+	case !ok:
+		return rds.ErrInstanceNotStored
+	case cur.Version != version:
+		return rds.ErrVersionConflict
+	}
+	delete(si.byID, id)
+	if i, ok := slices.BinarySearch(si.ids, id); ok {
+		si.ids = slices.Delete(si.ids, i, i+1)
+	}
+	if len(si.ids) == 0 {
+		delete(s.instances, sc)
+	}
+	return nil
+}
+
+// cloneInstance deep-copies in, keeping nil slices and pointers nil, with
+// every time in UTC and without a monotonic reading, as the SQLite store
+// returns them.
+func cloneInstance(in rds.Instance) rds.Instance {
+	in.CreateTime = in.CreateTime.UTC()
+	in.ServerCertValidTill = in.ServerCertValidTill.UTC()
+	if in.Phases != nil {
+		ps := make([]rds.Phase, len(in.Phases))
+		for i, p := range in.Phases {
+			p.Until = p.Until.UTC()
+			ps[i] = p
+		}
+		in.Phases = ps
+	}
+	if in.Pending != nil {
+		p := *in.Pending
+		p.Since = p.Since.UTC()
+		in.Pending = &p
+	}
+	if in.MaintenanceOptIn != nil {
+		o := *in.MaintenanceOptIn
+		o.ApplyDate = o.ApplyDate.UTC()
+		in.MaintenanceOptIn = &o
+	}
+	return in
 }

@@ -63,7 +63,16 @@ type Config struct {
 	Clock     Clock
 	Catalog   *catalog.Catalog
 	Generator Generator
+	// Delay is how long each transitional status (creating, modifying,
+	// rebooting, deleting) lasts on the clock; 0 makes changes immediate.
+	Delay time.Duration
+	// RotationNotice is how long before a CA's expiry its instances get a
+	// pending ca-certificate-rotation action; 0 means DefaultRotationNotice.
+	RotationNotice time.Duration
 }
+
+// DefaultRotationNotice mirrors RDS's "at least three months" notice.
+const DefaultRotationNotice = 90 * 24 * time.Hour
 
 // Service implements the RDS certificate API.
 type Service struct {
@@ -87,6 +96,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = catalog.Default()
+	}
+	if cfg.RotationNotice == 0 {
+		cfg.RotationNotice = DefaultRotationNotice
+	}
+	if cfg.Delay < 0 {
+		return nil, fmt.Errorf("rds: negative Delay")
 	}
 	return &Service{cfg: cfg, regions: map[string]*regionCAs{}}, nil
 }
@@ -277,16 +292,19 @@ func (s *Service) Certificate(ctx context.Context, sc Scope, id string) (Certifi
 const markerPrefix = "cert:"
 
 // EncodeMarker returns the pagination token that resumes after id.
-func EncodeMarker(id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(markerPrefix + id))
+func EncodeMarker(id string) string { return encodeMarker(markerPrefix, id) }
+
+func encodeMarker(prefix, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(prefix + key))
 }
 
-func decodeMarker(m string) (string, error) {
+// decodeMarker returns the key of a marker made by encodeMarker(prefix, ...).
+func decodeMarker(prefix, m string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(m)
-	if err != nil || !strings.HasPrefix(string(b), markerPrefix) || len(b) == len(markerPrefix) {
+	if err != nil || !strings.HasPrefix(string(b), prefix) || len(b) == len(prefix) {
 		return "", Errorf(CodeInvalidParameterValue, "The parameter Marker is not valid: %s", m)
 	}
-	return string(b[len(markerPrefix):]), nil
+	return string(b[len(prefix):]), nil
 }
 
 // ValidateMaxRecords checks MaxRecords against the RDS bounds.
@@ -308,7 +326,7 @@ func (s *Service) DescribeCertificates(ctx context.Context, sc Scope, in Describ
 	}
 	after := ""
 	if in.Marker != "" {
-		if after, err = decodeMarker(in.Marker); err != nil {
+		if after, err = decodeMarker(markerPrefix, in.Marker); err != nil {
 			return nil, err
 		}
 	}

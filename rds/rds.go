@@ -4,6 +4,7 @@ package rds
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -50,7 +51,36 @@ type Store interface {
 	AddCAs(ctx context.Context, region string, cas []CA) error
 	// Close releases the store.
 	Close() error
+
+	InstanceStore
 }
+
+// InstanceStore persists DB instances, per scope, keyed by identifier.
+type InstanceStore interface {
+	// CreateInstance stores a new instance with Version 1; an identifier
+	// already stored in the scope gives ErrInstanceExists.
+	CreateInstance(ctx context.Context, s Scope, in Instance) error
+	// Instance returns the stored instance, or ErrInstanceNotStored.
+	Instance(ctx context.Context, s Scope, id string) (Instance, error)
+	// ListInstances returns up to limit instances matching f whose
+	// identifiers sort after the given one, in identifier order; none when
+	// limit <= 0. Times come back in UTC.
+	ListInstances(ctx context.Context, s Scope, f InstanceFilter, after string, limit int) ([]Instance, error)
+	// UpdateInstance replaces the stored instance if its Version is still
+	// in.Version, and stores it with Version in.Version+1; otherwise
+	// ErrVersionConflict (or ErrInstanceNotStored if it is gone).
+	UpdateInstance(ctx context.Context, s Scope, in Instance) error
+	// DeleteInstance removes the instance if its Version is still version;
+	// otherwise ErrVersionConflict (or ErrInstanceNotStored).
+	DeleteInstance(ctx context.Context, s Scope, id string, version int64) error
+}
+
+// Store errors. They are internal: the service maps them to AWS errors.
+var (
+	ErrInstanceExists    = errors.New("rds: instance already stored")
+	ErrInstanceNotStored = errors.New("rds: instance not stored")
+	ErrVersionConflict   = errors.New("rds: instance changed since read")
+)
 
 // Partition returns the ARN partition of a region.
 func Partition(region string) string {

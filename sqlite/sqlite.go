@@ -53,10 +53,13 @@ const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`
 
 // Store is an rds.Store in a SQLite database. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	lock *os.File
+	db    *sql.DB
+	lock  *os.File
+	stmts *stmts
 
 	// writeMu orders override writes so the cache ends as the disk does.
+	// Instance writes take it too: SQLite admits one writer at a time, and
+	// queueing here is cheaper than its busy-timeout sleeps.
 	writeMu   sync.Mutex
 	mu        sync.RWMutex
 	overrides map[rds.Scope]string
@@ -113,6 +116,10 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 	}
 	s := &Store{db: db, lock: lk}
 	if s.overrides, err = loadOverrides(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.stmts, err = prepare(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -354,5 +361,5 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements rds.Store; it releases the lock last.
 func (s *Store) Close() error {
-	return errors.Join(s.db.Close(), s.lock.Close())
+	return errors.Join(s.stmts.close(), s.db.Close(), s.lock.Close())
 }

@@ -3,6 +3,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -151,6 +152,8 @@ func Run(t *testing.T, open func(t *testing.T) rds.Store) {
 		st := fresh(t)
 		concurrent(t, st)
 	})
+
+	runInstances(t, fresh)
 }
 
 // RunPersistent checks that a store keeps its state across Close and a new
@@ -195,6 +198,64 @@ func RunPersistent(t *testing.T, open func(t *testing.T, dir string) rds.Store) 
 		// First writer still wins after a reopen.
 		addCAs(t, st, "us-east-1", []rds.CA{testCA("rds-ca-rsa2048-g1", 4, 900, 1200)})
 		wantCAs(t, st, "us-east-1", a, b)
+	})
+
+	t.Run("ReopenInstances", func(t *testing.T) {
+		dir := t.TempDir()
+		sc := rds.Scope{Account: "111111111111", Region: "us-east-1"}
+		other := rds.Scope{Account: "111111111111", Region: "eu-west-1"}
+		full := fullInstance("db-full")
+		minimal := rds.Instance{Identifier: "db-min"}
+		empty := rds.Instance{Identifier: "db-empty-phases", Engine: "mysql", Phases: []rds.Phase{}}
+		gone := rds.Instance{Identifier: "db-gone", Engine: "mysql"}
+		elsewhere := rds.Instance{Identifier: "db-full", Engine: "mariadb"}
+
+		st := open(t, dir)
+		if st == nil {
+			t.Fatal("open returned a nil store")
+		}
+		for _, in := range []rds.Instance{full, minimal, empty, gone} {
+			createInstance(t, st, sc, in)
+		}
+		createInstance(t, st, other, elsewhere)
+		full.Version, minimal.Version, empty.Version, elsewhere.Version = 1, 1, 1, 1
+		minimal.AllocatedStorage = 100
+		updateInstance(t, st, sc, minimal)
+		minimal.Version = 2
+		deleteInstance(t, st, sc, "db-gone", 1)
+		if err := st.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+
+		st = open(t, dir)
+		if st == nil {
+			t.Fatal("open returned a nil store on reopen")
+		}
+		t.Cleanup(func() {
+			if err := st.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		wantInstance(t, st, sc, full)
+		wantInstance(t, st, sc, minimal)
+		wantInstance(t, st, sc, empty)
+		wantNotStored(t, st, sc, "db-gone")
+		wantList(t, st, sc, rds.InstanceFilter{}, "", 10, empty, full, minimal)
+		wantList(t, st, sc, rds.InstanceFilter{Engines: []string{"mysql"}}, "", 10, empty)
+		wantList(t, st, other, rds.InstanceFilter{}, "", 10, elsewhere)
+
+		// Versions carry on from where they were.
+		if err := st.CreateInstance(t.Context(), sc, full); !errors.Is(err, rds.ErrInstanceExists) {
+			t.Fatalf("CreateInstance(db-full) after reopen = %v, want ErrInstanceExists", err)
+		}
+		stale := minimal
+		stale.Version = 1
+		if err := st.UpdateInstance(t.Context(), sc, stale); !errors.Is(err, rds.ErrVersionConflict) {
+			t.Fatalf("UpdateInstance with a stale version after reopen = %v, want ErrVersionConflict", err)
+		}
+		updateInstance(t, st, sc, minimal)
+		minimal.Version = 3
+		wantInstance(t, st, sc, minimal)
 	})
 }
 
