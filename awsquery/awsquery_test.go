@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rdsca/rdsca/awsquery"
 	"github.com/rdsca/rdsca/rds"
@@ -126,5 +128,95 @@ func TestEncodeFragment(t *testing.T) {
 	}
 	if want := "\n    <Item>\n      <Name>x&amp;y</Name>\n    </Item>"; string(b) != want {
 		t.Fatalf("%q, want %q", b, want)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	p := awsquery.NewParams(url.Values{
+		"Filters.Filter.1.Name":           {"db-instance-id"},
+		"Filters.Filter.1.Values.Value.1": {"a"},
+		"Filters.Filter.1.Values.Value.2": {"b"},
+		"Filters.Filter.2.Name":           {"engine"},
+		"Filters.Filter.3.Values.Value.1": {"nameless"},
+		"Filters.Filter.5.Name":           {"after-a-gap"},
+	})
+	got := p.Filters("Filters")
+	want := []awsquery.Filter{
+		{Name: "db-instance-id", Values: []string{"a", "b"}},
+		{Name: "engine"},
+		{Values: []string{"nameless"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Filters = %#v, want %#v", got, want)
+	}
+	generic := awsquery.NewParams(url.Values{
+		"Filters.member.1.Name":            {"engine"},
+		"Filters.member.1.Values.member.1": {"postgres"},
+	})
+	if got := generic.Filters("Filters"); !reflect.DeepEqual(got, []awsquery.Filter{{Name: "engine", Values: []string{"postgres"}}}) {
+		t.Errorf("generic member names: %#v", got)
+	}
+	if got := awsquery.NewParams(url.Values{}).Filters("Filters"); got != nil {
+		t.Errorf("no filters: %#v", got)
+	}
+}
+
+func TestTimestamps(t *testing.T) {
+	ts := time.Date(2023, 2, 13, 14, 50, 12, 138_999_999, time.FixedZone("x", 3600))
+	b, _ := awsquery.TimestampMillis(ts).MarshalText()
+	if string(b) != "2023-02-13T13:50:12.138Z" {
+		t.Errorf("TimestampMillis: %s", b)
+	}
+	b, _ = awsquery.TimestampMillis(ts.Truncate(time.Second)).MarshalText()
+	if string(b) != "2023-02-13T13:50:12.000Z" {
+		t.Errorf("TimestampMillis, whole second: %s", b)
+	}
+	if awsquery.NewTimestampMillis(nil) != nil || awsquery.NewTimestamp(nil) != nil {
+		t.Error("nil time gave a timestamp")
+	}
+}
+
+func TestEmptyElementsSelfClose(t *testing.T) {
+	type list struct {
+		Items []string `xml:"member"`
+	}
+	type result struct {
+		Empty  string
+		Full   string
+		List   list
+		Nested struct{ Inner list }
+		Ptr    *list
+		Raw    []byte `xml:",innerxml"`
+	}
+	s := awsquery.NewServer(awsquery.Config{
+		Namespace: ns, Version: "2014-10-31",
+		Identify:  func(*http.Request) (awsquery.Caller, error) { return awsquery.Caller{}, nil },
+		RequestID: func() string { return "rid" },
+	})
+	awsquery.Handle(s, "Op", func(awsquery.Params) (struct{}, error) { return struct{}{}, nil },
+		func(context.Context, awsquery.Caller, struct{}) (result, error) {
+			return result{Full: "a></b> <c></c>", Raw: []byte("\n    <Raw></Raw>\n    <X></Y>")}, nil
+		})
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?Action=Op", nil))
+	want := `<?xml version="1.0" encoding="UTF-8"?>
+<OpResponse xmlns="` + ns + `">
+  <OpResult>
+    <Empty/>
+    <Full>a&gt;&lt;/b&gt; &lt;c&gt;&lt;/c&gt;</Full>
+    <List/>
+    <Nested>
+      <Inner/>
+    </Nested>
+    <Raw/>
+    <X></Y>
+  </OpResult>
+  <ResponseMetadata>
+    <RequestId>rid</RequestId>
+  </ResponseMetadata>
+</OpResponse>
+`
+	if rec.Body.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", rec.Body, want)
 	}
 }

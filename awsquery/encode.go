@@ -27,6 +27,27 @@ func NewTimestamp(t *time.Time) *Timestamp {
 	return &ts
 }
 
+// TimestampMillisLayout is how a few members (DBInstance's
+// InstanceCreateTime) are written: UTC with milliseconds.
+const TimestampMillisLayout = "2006-01-02T15:04:05.000Z"
+
+// TimestampMillis is a time written in TimestampMillisLayout.
+type TimestampMillis time.Time
+
+// MarshalText implements encoding.TextMarshaler.
+func (t TimestampMillis) MarshalText() ([]byte, error) {
+	return []byte(time.Time(t).UTC().Format(TimestampMillisLayout)), nil
+}
+
+// NewTimestampMillis returns a pointer to t as a TimestampMillis, nil for nil.
+func NewTimestampMillis(t *time.Time) *TimestampMillis {
+	if t == nil {
+		return nil
+	}
+	ts := TimestampMillis(*t)
+	return &ts
+}
+
 // indent is one level of indentation in response bodies.
 const indent = "  "
 
@@ -86,6 +107,9 @@ func (w *writer) encodeSuccess(namespace, action string, result any, requestID s
 			return err
 		}
 		wrote = buf.Len() > before
+		if wrote {
+			buf.Truncate(before + collapseEmpty(buf.Bytes()[before:]))
+		}
 	}
 	if !wrote {
 		buf.WriteString("\n" + indent + "<" + action + "Result/>")
@@ -112,4 +136,42 @@ func (w *writer) encodeError(namespace string, e errorBody, requestID string) {
 		buf.WriteString("</" + f[0] + ">\n")
 	}
 	buf.WriteString(indent + "</Error>\n" + indent + "<RequestId>" + requestID + "</RequestId>\n</ErrorResponse>\n")
+}
+
+// collapseEmpty rewrites every empty element <Name></Name> in b as <Name/>,
+// as AWS writes them (an empty list, <PendingModifiedValues/>, an empty
+// string member), in place, and returns the new length. Text is escaped,
+// so every '<' in b starts a tag.
+func collapseEmpty(b []byte) int {
+	if !bytes.Contains(b, []byte("></")) {
+		return len(b)
+	}
+	w := 0 // write position
+	last := 0
+	for r := 0; r < len(b); {
+		i := bytes.Index(b[r:], []byte("></"))
+		if i < 0 {
+			break
+		}
+		gt := r + i // the '>' of the start tag
+		lt := bytes.LastIndexByte(b[last:gt], '<')
+		if lt < 0 {
+			r = gt + 1
+			continue
+		}
+		lt += last
+		name := b[lt+1 : gt]
+		end := gt + 3 + len(name)
+		if len(name) == 0 || name[0] == '/' || name[0] == '?' || bytes.ContainsAny(name, " \t\n=\"") ||
+			end >= len(b) || b[end] != '>' || !bytes.Equal(b[gt+3:end], name) {
+			r = gt + 1
+			continue
+		}
+		w += copy(b[w:], b[last:gt])
+		w += copy(b[w:], "/>")
+		last = end + 1
+		r = last
+	}
+	w += copy(b[w:], b[last:])
+	return w
 }

@@ -65,6 +65,41 @@ func (p Params) List(prefix, memberName string) []string {
 	}
 }
 
+// Filter is one element of a Filters parameter.
+type Filter struct {
+	Name   string
+	Values []string
+}
+
+// Filters returns a list of Filter structures sent as
+// prefix.Filter.N.Name and prefix.Filter.N.Values.Value.M (the members'
+// names in the RDS model, used by the AWS SDKs and CLI), or with the
+// generic member name (prefix.member.N.Name, ...Values.member.M). Filters
+// are read in index order up to the first gap; a filter is there when its
+// Name or first value is.
+func (p Params) Filters(prefix string) []Filter {
+	out := p.filters(prefix, "Filter", "Value")
+	if out == nil {
+		out = p.filters(prefix, "member", "member")
+	}
+	return out
+}
+
+func (p Params) filters(prefix, memberName, valueName string) []Filter {
+	var out []Filter
+	for i := 1; ; i++ {
+		k := prefix + "." + memberName + "." + strconv.Itoa(i)
+		values := p.List(k+".Values", valueName)
+		if values == nil && valueName != "member" {
+			values = p.List(k+".Values", "member")
+		}
+		if !p.values.Has(k+".Name") && values == nil {
+			return out
+		}
+		out = append(out, Filter{Name: p.values.Get(k + ".Name"), Values: values})
+	}
+}
+
 // quote renders a user value for an error message.
 func quote(v string) string { return "'" + truncate(v) + "'" }
 

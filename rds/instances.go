@@ -33,13 +33,21 @@ func (s *Service) lifecycleFor(ctx context.Context, sc Scope) (*lifecycle, error
 	}, nil
 }
 
-// errNotFound is DescribeDBInstances' DBInstanceNotFound.
-func errNotFound(id string) error {
-	return Errorf(CodeDBInstanceNotFound, "DBInstance %s not found.", id)
-}
+// notFound makes DBInstanceNotFound errors in an operation's wording.
+type notFound func(id string) error
+
+// describeNotFound is DescribeDBInstances' wording; writeNotFound that of
+// the operations that change an instance.
+var (
+	describeNotFound notFound = func(id string) error { return Errorf(CodeDBInstanceNotFound, "DBInstance %s not found.", id) }
+	writeNotFound    notFound = func(id string) error { return Errorf(CodeDBInstanceNotFound, "DBInstance not found: %s", id) }
+)
+
+// errBusy answers a write that kept losing races.
+var errBusy = Errorf("Throttling", "The instance is being changed by other requests; try again.")
 
 // load reads and advances an instance; gone instances are not found.
-func (s *Service) load(ctx context.Context, sc Scope, lc *lifecycle, given string, now time.Time) (Instance, error) {
+func (s *Service) load(ctx context.Context, sc Scope, lc *lifecycle, given string, now time.Time, errNotFound notFound) (Instance, error) {
 	id, ok, err := instanceID(sc, given)
 	if err != nil {
 		return Instance{}, err
@@ -70,7 +78,7 @@ func (s *Service) update(ctx context.Context, sc Scope, given string, fn func(in
 	}
 	for range maxWriteAttempts {
 		now := s.cfg.Clock.Now()
-		in, err := s.load(ctx, sc, lc, given, now)
+		in, err := s.load(ctx, sc, lc, given, now, writeNotFound)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +91,7 @@ func (s *Service) update(ctx context.Context, sc Scope, given string, fn func(in
 		case errors.Is(err, ErrVersionConflict):
 			continue
 		case errors.Is(err, ErrInstanceNotStored):
-			return nil, errNotFound(given)
+			return nil, writeNotFound(given)
 		case err != nil:
 			return nil, err
 		}
@@ -95,7 +103,7 @@ func (s *Service) update(ctx context.Context, sc Scope, given string, fn func(in
 		answer.Version = in.Version
 		return answer, nil
 	}
-	return nil, &Error{Code: "Throttling", Message: "The instance is being changed by other requests; try again.", Fault: Receiver}
+	return nil, errBusy
 }
 
 // CreateInstance creates a DB instance.
@@ -221,7 +229,7 @@ func (s *Service) CreateInstance(ctx context.Context, sc Scope, in CreateInstanc
 			return nil, err
 		}
 	}
-	return nil, &Error{Code: "Throttling", Message: "The instance is being changed by other requests; try again.", Fault: Receiver}
+	return nil, errBusy
 }
 
 // supportsCA reports whether the engine versions support ca: every engine
@@ -243,7 +251,7 @@ func (s *Service) DescribeInstances(ctx context.Context, sc Scope, in DescribeIn
 	}
 	now := s.cfg.Clock.Now()
 	if in.Identifier != "" {
-		inst, err := s.load(ctx, sc, lc, in.Identifier, now)
+		inst, err := s.load(ctx, sc, lc, in.Identifier, now, describeNotFound)
 		if err != nil {
 			return nil, err
 		}

@@ -148,7 +148,7 @@ func TestCreateDefaultsAndMembersByState(t *testing.T) {
 	// MySQL 5.7 restarts to rotate: three years.
 	create(t, f, east, createInput("legacy", "mysql", "5.7"))
 	f.clock.Advance(delay)
-	if l := get(t, f, east, "legacy"); !l.CertificateValidTill.Equal(time.Date(2029, 12, 3, 10, 0, 5, 0, time.UTC)) {
+	if l := get(t, f, east, "legacy"); !l.CertificateValidTill.Equal(time.Date(2029, 12, 4, 10, 0, 5, 0, time.UTC)) {
 		t.Errorf("mysql 5.7 server certificate valid till %v", l.CertificateValidTill)
 	}
 	// By ARN, and not from another account.
@@ -204,10 +204,10 @@ func TestImmediateRotation(t *testing.T) {
 	for _, c := range []struct {
 		engine, version string
 		phases          []string
-		life            time.Duration
+		years           int
 	}{
-		{"postgres", "", []string{rds.StatusModifying}, 365 * 24 * time.Hour},
-		{"mysql", "5.7", []string{rds.StatusModifying, rds.StatusRebooting}, 3 * 365 * 24 * time.Hour},
+		{"postgres", "", []string{rds.StatusModifying}, 1},
+		{"mysql", "5.7", []string{rds.StatusModifying, rds.StatusRebooting}, 3},
 	} {
 		t.Run(c.engine, func(t *testing.T) {
 			f := newInstanceFixture(t, "2026-12-04T00:00:00Z")
@@ -225,8 +225,8 @@ func TestImmediateRotation(t *testing.T) {
 			got := get(t, f, east, "db")
 			wantState(t, got, rds.StatusAvailable, "rds-ca-ecc384-g1", "")
 			applied := time.Date(2026, 12, 4, 0, 0, 5, 0, time.UTC).Add(time.Duration(len(c.phases)) * delay)
-			if !got.CertificateValidTill.Equal(applied.Add(c.life)) {
-				t.Errorf("server certificate valid till %v, want %v", got.CertificateValidTill, applied.Add(c.life))
+			if want := applied.AddDate(c.years, 0, 0); !got.CertificateValidTill.Equal(want) {
+				t.Errorf("server certificate valid till %v, want %v", got.CertificateValidTill, want)
 			}
 		})
 	}
@@ -304,6 +304,9 @@ func TestStateErrors(t *testing.T) {
 	wantCode(t, err, rds.ErrInvalidDBInstanceState)
 	_, err = f.svc.ModifyInstance(ctx, east, rds.ModifyInstanceInput{Identifier: "nope", CACertificateIdentifier: "rds-ca-ecc384-g1"})
 	wantCode(t, err, rds.ErrDBInstanceNotFound)
+	if err.Error() != "DBInstanceNotFound: DBInstance not found: nope" {
+		t.Errorf("modify's message %q", err)
+	}
 	f.clock.Advance(delay)
 	_, err = f.svc.ModifyInstance(ctx, east, rds.ModifyInstanceInput{Identifier: "db", CACertificateIdentifier: "rds-ca-nope"})
 	wantCode(t, err, rds.ErrCertificateNotFound)

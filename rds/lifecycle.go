@@ -4,11 +4,11 @@ import (
 	"time"
 )
 
-// Server certificate lifetimes: engines that rotate without a restart get
-// one year, the others three; never past the CA.
+// Server certificate lifetimes in years: engines that rotate without a
+// restart get one, the others three; never past the CA.
 const (
-	shortServerCert = 365 * 24 * time.Hour
-	longServerCert  = 3 * 365 * 24 * time.Hour
+	shortServerCertYears = 1
+	longServerCertYears  = 3
 )
 
 // lifecycle applies the clock to instances. It needs the region's
@@ -27,11 +27,11 @@ func (lc *lifecycle) caValidTill(id string) (time.Time, bool) {
 
 // serverCertValidTill is the expiry of a server certificate issued at.
 func (lc *lifecycle) serverCertValidTill(engine, version, ca string, at time.Time) time.Time {
-	life := longServerCert
+	years := longServerCertYears
 	if ev, ok := findEngineVersion(engine, version); ok && ev.RotatesWithoutRestart {
-		life = shortServerCert
+		years = shortServerCertYears
 	}
-	till := at.Add(life).UTC().Truncate(time.Second)
+	till := at.UTC().AddDate(years, 0, 0).Truncate(time.Second)
 	if caTill, ok := lc.caValidTill(ca); ok && caTill.Before(till) {
 		till = caTill
 	}

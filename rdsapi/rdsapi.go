@@ -20,7 +20,12 @@ const (
 
 // Statuses are the HTTP statuses of RDS-specific error codes.
 var Statuses = awsquery.Statuses{
-	rds.CodeCertificateNotFound: http.StatusNotFound,
+	rds.CodeCertificateNotFound:     http.StatusNotFound,
+	rds.CodeDBInstanceNotFound:      http.StatusNotFound,
+	rds.CodeDBInstanceAlreadyExists: http.StatusBadRequest,
+	rds.CodeInvalidDBInstanceState:  http.StatusBadRequest,
+	rds.CodeResourceNotFound:        http.StatusNotFound,
+	rds.CodeMissingParameter:        http.StatusBadRequest,
 }
 
 // Register adds the RDS operations to s.
@@ -42,6 +47,9 @@ func Register(s *awsquery.Server, svc *rds.Service) {
 			}
 			return modifyCertificatesResult{Certificate: toCertificate(*out)}, nil
 		})
+	registerInstances(s, svc)
+	registerMaintenance(s, svc)
+	registerEngines(s, svc)
 }
 
 func decodeDescribeCertificates(p awsquery.Params) (rds.DescribeCertificatesInput, error) {

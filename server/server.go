@@ -1,11 +1,12 @@
 // Package server builds rdsca's HTTP handler from a Config: the RDS Query
-// API, health endpoints and the caller identity policy.
+// API, health and admin (clock) endpoints and the caller identity policy.
 package server
 
 import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/rdsca/rdsca/awsquery"
 	"github.com/rdsca/rdsca/ca"
@@ -38,6 +39,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// RequestID makes request ids; nil means random UUIDs.
 	RequestID func() string
+	// Delay is how long each transitional instance status (creating,
+	// modifying, rebooting, deleting) lasts on the clock; 0 makes changes
+	// immediate.
+	Delay time.Duration
 }
 
 // Server is rdsca as an http.Handler.
@@ -61,7 +66,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Generator == nil {
 		cfg.Generator = ca.Generator{}
 	}
-	svc, err := rds.New(rds.Config{Store: cfg.Store, Clock: cfg.Clock, Catalog: cfg.Catalog, Generator: cfg.Generator})
+	svc, err := rds.New(rds.Config{Store: cfg.Store, Clock: cfg.Clock, Catalog: cfg.Catalog, Generator: cfg.Generator, Delay: cfg.Delay})
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +85,7 @@ func New(cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	s.mux.HandleFunc(AdminPrefix, s.serveAdmin)
 	s.mux.Handle("/", api)
 	return s, nil
 }

@@ -58,7 +58,12 @@ type Main struct {
 	Store   string
 	Region  string
 	Clock   string
+	// TransitionDelay is how long each transitional instance status lasts.
+	TransitionDelay time.Duration
 }
+
+// DefaultTransitionDelay is --transition-delay's default.
+const DefaultTransitionDelay = 3 * time.Second
 
 // ParseFlags reads flags, each defaulting to its RDSCA_<FLAG> environment twin.
 func (m *Main) ParseFlags(args []string) error {
@@ -75,8 +80,20 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Store, "store", env("store", "sqlite"), "store: memory or sqlite (RDSCA_STORE)")
 	fs.StringVar(&m.Region, "region", env("region", server.DefaultRegion), "region of unsigned requests (RDSCA_REGION)")
 	fs.StringVar(&m.Clock, "clock", env("clock", ""), "start the clock at this RFC 3339 `instant`; it then advances with real time (RDSCA_CLOCK)")
+	delay := DefaultTransitionDelay
+	if v := env("transition-delay", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("RDSCA_TRANSITION_DELAY %q is not a duration (like 3s or 1m)", v)
+		}
+		delay = d
+	}
+	fs.DurationVar(&m.TransitionDelay, "transition-delay", delay, "how long each transitional instance status (creating, modifying, rebooting, deleting) lasts, a Go `duration`; 0 makes changes immediate (RDSCA_TRANSITION_DELAY)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if m.TransitionDelay < 0 {
+		return fmt.Errorf("--transition-delay %s must not be negative", m.TransitionDelay)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -100,21 +117,23 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if err := m.ParseFlags(args); err != nil {
 		return err
 	}
-	var clk rds.Clock = clock.Real{}
+	// The clock is always settable, so the admin clock endpoints work.
+	start := time.Now()
 	if m.Clock != "" {
 		t, err := time.Parse(time.RFC3339, m.Clock)
 		if err != nil {
 			return fmt.Errorf("--clock %q is not an RFC 3339 time (like 2024-01-01T00:00:00Z)", m.Clock)
 		}
-		clk = clock.NewOffset(t)
+		start = t
 	}
+	clk := clock.NewOffset(start)
 	store, err := m.openStore()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
-	srv, err := server.New(server.Config{Store: store, Clock: clk, Region: m.Region, Logger: logger})
+	srv, err := server.New(server.Config{Store: store, Clock: clk, Region: m.Region, Logger: logger, Delay: m.TransitionDelay})
 	if err != nil {
 		return err
 	}
@@ -125,7 +144,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", m.Store, "data_dir", m.dataDirIfUsed(), "region", m.Region)
+	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", m.Store, "data_dir", m.dataDirIfUsed(), "region", m.Region, "transition_delay", m.TransitionDelay.String())
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}

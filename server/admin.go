@@ -1,0 +1,181 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// AdminPrefix is the path prefix of rdsca's own endpoints, outside the AWS
+// API: JSON in and out.
+const AdminPrefix = "/_rdsca/"
+
+// Admin endpoint paths.
+const (
+	ClockPath   = AdminPrefix + "clock"
+	AdvancePath = AdminPrefix + "clock/advance"
+)
+
+// SettableClock is a clock the admin endpoints can move; clock.Offset and
+// clock.Fixed are.
+type SettableClock interface {
+	Set(time.Time)
+	Advance(time.Duration)
+}
+
+// maxAdminBody bounds an admin request body.
+const maxAdminBody = 64 << 10
+
+// clockBody is the JSON of the clock endpoints.
+type clockBody struct {
+	Now string `json:"now"`
+}
+
+// advanceBody is POST /_rdsca/clock/advance's request: a Go duration, a
+// number of days, or both (added).
+type advanceBody struct {
+	Duration *string `json:"duration"`
+	Days     *int    `json:"days"`
+}
+
+// maxAdvance bounds one move, so durations cannot overflow.
+const maxAdvance = 100 * 365 * 24 * time.Hour
+
+// serveAdmin routes the admin endpoints.
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case ClockPath:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			s.writeNow(w)
+		case http.MethodPut:
+			s.setClock(w, r)
+		default:
+			methodNotAllowed(w, "GET, HEAD, PUT")
+		}
+	case AdvancePath:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, "POST")
+			return
+		}
+		s.advanceClock(w, r)
+	default:
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s; there are GET and PUT %s and POST %s", r.URL.Path, ClockPath, AdvancePath))
+	}
+}
+
+func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.settable(w)
+	if !ok {
+		return
+	}
+	var body clockBody
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	t, err := time.Parse(time.RFC3339Nano, body.Now)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("now %q is not an RFC 3339 time (like 2024-01-01T00:00:00Z)", body.Now))
+		return
+	}
+	c.Set(t)
+	s.cfg.Logger.Info("clock set", "now", t.UTC().Format(time.RFC3339Nano))
+	s.writeNow(w)
+}
+
+func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.settable(w)
+	if !ok {
+		return
+	}
+	var body advanceBody
+	if !decodeJSON(w, r, &body) {
+		return
+	}
+	if body.Duration == nil && body.Days == nil {
+		writeJSONError(w, http.StatusBadRequest, `give "duration" (a Go duration like "72h" or "90m") or "days" (an integer)`)
+		return
+	}
+	var d time.Duration
+	if body.Duration != nil {
+		var err error
+		if d, err = time.ParseDuration(*body.Duration); err != nil {
+			writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("duration %q is not a Go duration (like \"72h\" or \"90m\")", *body.Duration))
+			return
+		}
+		if d > maxAdvance || d < -maxAdvance {
+			writeJSONError(w, http.StatusBadRequest, "the clock moves at most 100 years at a time")
+			return
+		}
+	}
+	if body.Days != nil {
+		days := *body.Days
+		if days > int(maxAdvance/(24*time.Hour)) || days < -int(maxAdvance/(24*time.Hour)) {
+			writeJSONError(w, http.StatusBadRequest, "the clock moves at most 100 years at a time")
+			return
+		}
+		d += time.Duration(days) * 24 * time.Hour
+	}
+	if d > maxAdvance || d < -maxAdvance {
+		writeJSONError(w, http.StatusBadRequest, "the clock moves at most 100 years at a time")
+		return
+	}
+	c.Advance(d)
+	s.cfg.Logger.Info("clock advanced", "by", d.String(), "now", s.cfg.Clock.Now().UTC().Format(time.RFC3339Nano))
+	s.writeNow(w)
+}
+
+// settable returns the clock if it can be moved, else answers 409.
+func (s *Server) settable(w http.ResponseWriter) (SettableClock, bool) {
+	c, ok := s.cfg.Clock.(SettableClock)
+	if !ok {
+		writeJSONError(w, http.StatusConflict, "this server's clock cannot be set or advanced")
+	}
+	return c, ok
+}
+
+func (s *Server) writeNow(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, clockBody{Now: s.cfg.Clock.Now().UTC().Format(time.RFC3339Nano)})
+}
+
+// decodeJSON reads one JSON object into v, answering 400 if it cannot.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("trailing data after the JSON object")
+	}
+	if err != nil {
+		msg := "the body must be one JSON object: " + err.Error()
+		if errors.Is(err, io.EOF) {
+			msg = "the body must be one JSON object; it is empty"
+		}
+		writeJSONError(w, http.StatusBadRequest, msg)
+		return false
+	}
+	return true
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeJSONError(w, http.StatusMethodNotAllowed, "method not allowed; use "+strings.ReplaceAll(allow, ", ", " or "))
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
