@@ -108,6 +108,26 @@ func (s *Service) update(ctx context.Context, sc Scope, given string, fn func(in
 
 // CreateInstance creates a DB instance.
 func (s *Service) CreateInstance(ctx context.Context, sc Scope, in CreateInstanceInput) (*InstanceView, error) {
+	return s.create(ctx, sc, in, StatusCreating)
+}
+
+// MinSeededPhase is the least a seeded transitional status lasts.
+const MinSeededPhase = time.Hour
+
+// SeedInstance creates an instance directly in a status, for tests:
+// available, or a transitional status that lasts the service's Delay but at
+// least MinSeededPhase. Unlike CreateInstance, its CA may be any CA of the
+// region, expired ones included. The result is the stored state.
+func (s *Service) SeedInstance(ctx context.Context, sc Scope, in CreateInstanceInput, status string) (*InstanceView, error) {
+	switch status {
+	case StatusAvailable, StatusCreating, StatusModifying, StatusRebooting, StatusDeleting:
+	default:
+		return nil, Errorf(CodeInvalidParameterValue, "Cannot seed an instance in status %q.", status)
+	}
+	return s.create(ctx, sc, in, status)
+}
+
+func (s *Service) create(ctx context.Context, sc Scope, in CreateInstanceInput, status string) (*InstanceView, error) {
 	if err := checkIdentifier("DBInstanceIdentifier", in.Identifier); err != nil {
 		return nil, err
 	}
@@ -173,22 +193,35 @@ func (s *Service) CreateInstance(ctx context.Context, sc Scope, in CreateInstanc
 	if err != nil {
 		return nil, err
 	}
+	lc, err := s.lifecycleFor(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	seeding := status != StatusCreating
 	ca := st.def
 	if in.CACertificateIdentifier != "" {
-		c, ok := find(st.listed, strings.ToLower(in.CACertificateIdentifier))
+		candidates := st.listed
+		if seeding {
+			candidates = lc.certs
+		}
+		c, ok := find(candidates, strings.ToLower(in.CACertificateIdentifier))
 		if !ok {
 			return nil, Errorf(CodeCertificateNotFound, "Certificate not found: %s", in.CACertificateIdentifier)
 		}
 		ca = c.Identifier
 	}
-	if !supportsCA(st.listed, ca) {
+	if !seeding && !supportsCA(st.listed, ca) {
 		return nil, Errorf(CodeInvalidParameterCombination, "Version %s for DB engine %s doesn't support certificate %s. Specify a different DB engine version or a different certificate.", ev.Version, engine, ca)
 	}
-	lc, err := s.lifecycleFor(ctx, sc)
-	if err != nil {
-		return nil, err
-	}
 	now := s.cfg.Clock.Now()
+	var phases []Phase
+	switch status {
+	case StatusCreating:
+		phases = []Phase{{Status: status, Until: now.Add(s.cfg.Delay)}}
+	case StatusAvailable:
+	default:
+		phases = []Phase{{Status: status, Until: now.Add(max(s.cfg.Delay, MinSeededPhase))}}
+	}
 	inst := Instance{
 		Identifier:        id,
 		ResourceID:        newResourceID(),
@@ -201,7 +234,8 @@ func (s *Service) CreateInstance(ctx context.Context, sc Scope, in CreateInstanc
 		AvailabilityZone:  az,
 		MaintenanceWindow: window,
 		CreateTime:        now.Truncate(time.Millisecond),
-		Phases:            []Phase{{Status: StatusCreating, Until: now.Add(s.cfg.Delay)}},
+		Phases:            phases,
+		Deleted:           status == StatusDeleting,
 	}
 	lc.applyCA(&inst, ca, now)
 	for range maxWriteAttempts {

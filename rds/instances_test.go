@@ -537,3 +537,36 @@ func TestFiltersThatMatchNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestSeedInstance(t *testing.T) {
+	ctx := context.Background()
+	f := newInstanceFixture(t, "2026-12-04T00:00:00Z")
+	in := createInput("old", "postgres", "")
+	in.CACertificateIdentifier = "rds-ca-2019" // expired, allowed when seeding
+	v, err := f.svc.SeedInstance(ctx, east, in, rds.StatusAvailable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, *v, rds.StatusAvailable, "rds-ca-2019", "")
+	if _, err := f.svc.CreateInstance(ctx, east, in); err == nil {
+		t.Error("CreateInstance accepted an expired CA")
+	}
+	r, err := f.svc.SeedInstance(ctx, east, createInput("busy", "mysql", ""), rds.StatusRebooting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, *r, rds.StatusRebooting, "rds-ca-rsa2048-g1", "")
+	f.clock.Advance(59 * time.Minute)
+	wantState(t, get(t, f, east, "busy"), rds.StatusRebooting, "rds-ca-rsa2048-g1", "")
+	f.clock.Advance(time.Minute)
+	wantState(t, get(t, f, east, "busy"), rds.StatusAvailable, "rds-ca-rsa2048-g1", "")
+	if _, err := f.svc.SeedInstance(ctx, east, createInput("x", "mysql", ""), "stopped"); err == nil {
+		t.Error("seeded an unknown status")
+	}
+	if _, err := f.svc.SeedInstance(ctx, east, createInput("gone", "mysql", ""), rds.StatusDeleting); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour)
+	_, err = f.svc.DescribeInstances(ctx, east, rds.DescribeInstancesInput{Identifier: "gone"})
+	wantCode(t, err, rds.ErrDBInstanceNotFound)
+}

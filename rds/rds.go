@@ -111,3 +111,22 @@ var NewDefaultFrom = time.Date(2024, 1, 25, 0, 0, 0, 0, time.UTC)
 
 // DefaultIdentifier is the system default from NewDefaultFrom on.
 const DefaultIdentifier = catalog.RSA2048G1
+
+// Resetter is a Store that can forget every override and instance while
+// keeping CA material, so thumbprints survive a reset.
+type Resetter interface {
+	Reset(ctx context.Context) error
+}
+
+// ErrResetUnsupported is returned by Service.Reset for a store that is not
+// a Resetter.
+var ErrResetUnsupported = errors.New("rds: the store cannot be reset")
+
+// Reset forgets every override and instance of every account and region.
+func (s *Service) Reset(ctx context.Context) error {
+	r, ok := s.cfg.Store.(Resetter)
+	if !ok {
+		return ErrResetUnsupported
+	}
+	return r.Reset(ctx)
+}
