@@ -63,9 +63,17 @@ func (s *Service) load(ctx context.Context, sc Scope, lc *lifecycle, given strin
 		return Instance{}, err
 	}
 	if lc.advance(&in, now) {
+		s.forget(ctx, sc, in)
 		return Instance{}, errNotFound(given)
 	}
 	return in, nil
+}
+
+// forget removes the stored row of an instance whose deletion has ended.
+// It is cleanup: a concurrent writer winning is fine, and so is an error,
+// which the next reader retries.
+func (s *Service) forget(ctx context.Context, sc Scope, in Instance) {
+	_ = s.cfg.Store.DeleteInstance(ctx, sc, in.Identifier, in.Version)
 }
 
 // update runs a read-modify-write of one instance, retrying when another
@@ -303,7 +311,11 @@ func (s *Service) DescribeInstances(ctx context.Context, sc Scope, in DescribeIn
 	}
 	out := &DescribeInstancesOutput{}
 	err = s.scanInstances(ctx, sc, f, after, max+1, func(inst Instance) bool {
-		if lc.advance(&inst, now) || (resourceIDs != nil && !resourceIDs[inst.ResourceID]) {
+		if lc.advance(&inst, now) {
+			s.forget(ctx, sc, inst)
+			return true
+		}
+		if resourceIDs != nil && !resourceIDs[inst.ResourceID] {
 			return true
 		}
 		out.Instances = append(out.Instances, view(sc, inst))

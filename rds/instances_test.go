@@ -570,3 +570,27 @@ func TestSeedInstance(t *testing.T) {
 	_, err = f.svc.DescribeInstances(ctx, east, rds.DescribeInstancesInput{Identifier: "gone"})
 	wantCode(t, err, rds.ErrDBInstanceNotFound)
 }
+
+func TestGoneInstancesAreRemovedFromTheStore(t *testing.T) {
+	ctx := context.Background()
+	f := newInstanceFixture(t, "2026-12-04T00:00:00Z")
+	for _, id := range []string{"a", "b"} {
+		create(t, f, east, createInput(id, "postgres", ""))
+	}
+	f.clock.Advance(delay)
+	for _, id := range []string{"a", "b"} {
+		if _, err := f.svc.DeleteInstance(ctx, east, rds.DeleteInstanceInput{Identifier: id, SkipFinalSnapshot: ptr(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Advance(delay)
+	// One read by identifier, one listing: both rows go.
+	_, err := f.svc.DescribeInstances(ctx, east, rds.DescribeInstancesInput{Identifier: "a"})
+	wantCode(t, err, rds.ErrDBInstanceNotFound)
+	if _, err := f.svc.DescribeInstances(ctx, east, rds.DescribeInstancesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := f.store.ListInstances(ctx, east, rds.InstanceFilter{}, "", 10); err != nil || len(rows) != 0 {
+		t.Fatalf("stored rows after deletion: %d, %v", len(rows), err)
+	}
+}
