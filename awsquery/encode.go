@@ -98,7 +98,14 @@ func (w *writer) encodeSuccess(namespace, action string, result any, requestID s
 	buf.WriteString(xmlHeader)
 	buf.WriteString("<" + action + `Response xmlns="` + namespace + `">`)
 	wrote := false
-	if result != nil {
+	if raw, ok := result.(Raw); ok {
+		if len(raw) > 0 {
+			buf.WriteString("\n" + indent + "<" + action + "Result>")
+			buf.Write(raw)
+			buf.WriteString("\n" + indent + "</" + action + "Result>")
+			wrote = true
+		}
+	} else if result != nil {
 		before := buf.Len()
 		if err := w.enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
 			return err

@@ -13,56 +13,6 @@ import (
 // A list is a struct value, so its element is written even when empty
 // (<DBInstances/>): clients index the member without checking for it.
 
-// dbInstance is the DBInstance shape, for the members rdsca has.
-type dbInstance struct {
-	DBInstanceIdentifier             string
-	DBInstanceClass                  string
-	Engine                           string
-	DBInstanceStatus                 string
-	MasterUsername                   string `xml:",omitempty"`
-	Endpoint                         *endpoint
-	AllocatedStorage                 int
-	InstanceCreateTime               *awsquery.TimestampMillis `xml:",omitempty"`
-	BackupRetentionPeriod            int
-	AvailabilityZone                 string `xml:",omitempty"`
-	PreferredMaintenanceWindow       string
-	PendingModifiedValues            pendingModifiedValues
-	MultiAZ                          bool
-	EngineVersion                    string
-	AutoMinorVersionUpgrade          bool
-	PubliclyAccessible               bool
-	StorageType                      string
-	DbInstancePort                   int
-	StorageEncrypted                 bool
-	DbiResourceId                    string
-	CACertificateIdentifier          string // present even when empty (deleting)
-	CopyTagsToSnapshot               bool
-	DBInstanceArn                    string
-	IAMDatabaseAuthenticationEnabled bool
-	DeletionProtection               bool
-	CertificateDetails               *certificateDetails
-}
-
-// endpoint is the Endpoint shape.
-type endpoint struct {
-	Address      string
-	Port         int
-	HostedZoneId string
-}
-
-// pendingModifiedValues is the PendingModifiedValues shape; with nothing
-// pending it is the empty element <PendingModifiedValues/>.
-type pendingModifiedValues struct {
-	MasterUserPassword      string `xml:",omitempty"`
-	CACertificateIdentifier string `xml:",omitempty"`
-}
-
-// certificateDetails is the CertificateDetails shape.
-type certificateDetails struct {
-	CAIdentifier string
-	ValidTill    *awsquery.Timestamp `xml:",omitempty"`
-}
-
 // Fixed members: rdsca models no storage, networking or backups.
 const (
 	storageType           = "gp2"
@@ -70,66 +20,96 @@ const (
 	maskedPassword        = "****"
 )
 
-func toDBInstance(v *rds.InstanceView) dbInstance {
-	d := dbInstance{
-		DBInstanceIdentifier:       v.Identifier,
-		DBInstanceClass:            v.Class,
-		Engine:                     v.Engine,
-		DBInstanceStatus:           v.Status,
-		MasterUsername:             v.MasterUsername,
-		AllocatedStorage:           v.AllocatedStorage,
-		InstanceCreateTime:         awsquery.NewTimestampMillis(v.CreateTime),
-		BackupRetentionPeriod:      backupRetentionPeriod,
-		PreferredMaintenanceWindow: v.MaintenanceWindow,
-		MultiAZ:                    false,
-		EngineVersion:              v.EngineVersion,
-		AutoMinorVersionUpgrade:    true,
-		StorageType:                storageType,
-		DbiResourceId:              v.ResourceID,
-		CACertificateIdentifier:    v.CACertificateIdentifier,
-		DBInstanceArn:              v.ARN,
-	}
-	// RDS shows no AvailabilityZone while creating.
-	if v.Status != rds.StatusCreating {
-		d.AvailabilityZone = v.AvailabilityZone
+// DBInstance is written with awsquery.Builder: DescribeDBInstances answers
+// pages of up to 100 instances, and encoding/xml was half of its cost.
+
+// instanceBytes is the usual size of one encoded <DBInstance>.
+const instanceBytes = 1900
+
+// appendDBInstance writes the DBInstance shape, for the members rdsca has,
+// in the model's order.
+func appendDBInstance(w *awsquery.Builder, v *rds.InstanceView) {
+	w.Start("DBInstance")
+	w.String("DBInstanceIdentifier", v.Identifier)
+	w.String("DBInstanceClass", v.Class)
+	w.String("Engine", v.Engine)
+	w.String("DBInstanceStatus", v.Status)
+	if v.MasterUsername != "" {
+		w.String("MasterUsername", v.MasterUsername)
 	}
 	if e := v.Endpoint; e != nil {
-		d.Endpoint = &endpoint{Address: e.Address, Port: e.Port, HostedZoneId: e.HostedZoneID}
+		w.Start("Endpoint")
+		w.String("Address", e.Address)
+		w.Int("Port", e.Port)
+		w.String("HostedZoneId", e.HostedZoneID)
+		w.End("Endpoint")
 	}
+	w.Int("AllocatedStorage", v.AllocatedStorage)
+	if v.CreateTime != nil {
+		w.TimeMillis("InstanceCreateTime", *v.CreateTime)
+	}
+	w.Int("BackupRetentionPeriod", backupRetentionPeriod)
+	// RDS shows no AvailabilityZone while creating.
+	if v.Status != rds.StatusCreating && v.AvailabilityZone != "" {
+		w.String("AvailabilityZone", v.AvailabilityZone)
+	}
+	w.String("PreferredMaintenanceWindow", v.MaintenanceWindow)
+	w.Start("PendingModifiedValues")
 	if v.PendingMasterUserPassword {
-		d.PendingModifiedValues.MasterUserPassword = maskedPassword
+		w.String("MasterUserPassword", maskedPassword)
 	}
-	d.PendingModifiedValues.CACertificateIdentifier = v.PendingCA
+	if v.PendingCA != "" {
+		w.String("CACertificateIdentifier", v.PendingCA)
+	}
+	w.End("PendingModifiedValues")
+	w.Bool("MultiAZ", false)
+	w.String("EngineVersion", v.EngineVersion)
+	w.Bool("AutoMinorVersionUpgrade", true)
+	w.Bool("PubliclyAccessible", false)
+	w.String("StorageType", storageType)
+	w.Int("DbInstancePort", 0)
+	w.Bool("StorageEncrypted", false)
+	w.String("DbiResourceId", v.ResourceID)
+	w.String("CACertificateIdentifier", v.CACertificateIdentifier) // <CACertificateIdentifier/> while deleting
+	w.Bool("CopyTagsToSnapshot", false)
+	w.String("DBInstanceArn", v.ARN)
+	w.Bool("IAMDatabaseAuthenticationEnabled", false)
+	w.Bool("DeletionProtection", false)
 	if v.CertificateCA != "" {
-		d.CertificateDetails = &certificateDetails{CAIdentifier: v.CertificateCA, ValidTill: awsquery.NewTimestamp(v.CertificateValidTill)}
+		w.Start("CertificateDetails")
+		w.String("CAIdentifier", v.CertificateCA)
+		if v.CertificateValidTill != nil {
+			w.Time("ValidTill", *v.CertificateValidTill)
+		}
+		w.End("CertificateDetails")
 	}
-	return d
+	w.End("DBInstance")
 }
 
-// dbInstanceList is DBInstances, a list of <DBInstance>.
-type dbInstanceList struct {
-	Items []dbInstance `xml:"DBInstance"`
+// resultDepth is the depth of a Result element's children.
+const resultDepth = 2
+
+// toDBInstanceResult is the result of the operations returning one
+// instance (Create, Modify, Reboot, Delete): <{Op}Result><DBInstance>.
+func toDBInstanceResult(v *rds.InstanceView) awsquery.Raw {
+	w := awsquery.NewBuilder(resultDepth, instanceBytes)
+	appendDBInstance(w, v)
+	return w.Bytes()
 }
 
-// dbInstanceResult is the result of the operations returning one instance
-// (Create, Modify, Reboot, Delete): <{Op}Result><DBInstance>.
-type dbInstanceResult struct {
-	DBInstance dbInstance
-}
-
-// describeDBInstancesResult is DescribeDBInstancesResult's content.
-type describeDBInstancesResult struct {
-	DBInstances dbInstanceList
-	Marker      string `xml:",omitempty"`
-}
-
-func toDescribeDBInstancesResult(o *rds.DescribeInstancesOutput) describeDBInstancesResult {
-	r := describeDBInstancesResult{Marker: o.Marker}
-	r.DBInstances.Items = make([]dbInstance, len(o.Instances))
+// toDescribeDBInstancesResult is DescribeDBInstancesResult's content:
+// DBInstances (written even when empty) and Marker.
+func toDescribeDBInstancesResult(o *rds.DescribeInstancesOutput) awsquery.Raw {
+	w := awsquery.NewBuilder(resultDepth, instanceBytes*len(o.Instances)+128)
+	w.Start("DBInstances")
 	for i := range o.Instances {
-		r.DBInstances.Items[i] = toDBInstance(&o.Instances[i])
+		appendDBInstance(w, &o.Instances[i])
 	}
-	return r
+	w.End("DBInstances")
+	if o.Marker != "" {
+		w.String("Marker", o.Marker)
+	}
+	return w.Bytes()
 }
 
 // pendingMaintenanceAction is the PendingMaintenanceAction shape.

@@ -42,10 +42,10 @@ func shapeServer() *awsquery.Server {
 			CertificateCA: "rds-ca-rsa2048-g1", CertificateValidTill: &validTill, CreateTime: &created, PendingCA: "rds-ca-ecc384-g1"},
 		{Instance: base, ARN: arn, Status: rds.StatusDeleting, Endpoint: ep, CreateTime: &created},
 	}
-	awsquery.Handle(s, "DescribeDBInstances", none, func(context.Context, awsquery.Caller, struct{}) (describeDBInstancesResult, error) {
+	awsquery.Handle(s, "DescribeDBInstances", none, func(context.Context, awsquery.Caller, struct{}) (awsquery.Raw, error) {
 		return toDescribeDBInstancesResult(&rds.DescribeInstancesOutput{Instances: views, Marker: "m"}), nil
 	})
-	awsquery.Handle(s, "DescribeNoDBInstances", none, func(context.Context, awsquery.Caller, struct{}) (describeDBInstancesResult, error) {
+	awsquery.Handle(s, "DescribeNoDBInstances", none, func(context.Context, awsquery.Caller, struct{}) (awsquery.Raw, error) {
 		return toDescribeDBInstancesResult(&rds.DescribeInstancesOutput{}), nil
 	})
 	applyDate := time.Date(2026, 12, 6, 5, 42, 0, 0, time.UTC)

@@ -11,10 +11,10 @@ import (
 func registerInstances(s *awsquery.Server, svc *rds.Service) {
 	awsquery.Handle(s, "CreateDBInstance", decodeCreateDBInstance, instanceCall(svc.CreateInstance))
 	awsquery.Handle(s, "DescribeDBInstances", decodeDescribeDBInstances,
-		func(ctx context.Context, c awsquery.Caller, in rds.DescribeInstancesInput) (describeDBInstancesResult, error) {
+		func(ctx context.Context, c awsquery.Caller, in rds.DescribeInstancesInput) (awsquery.Raw, error) {
 			out, err := svc.DescribeInstances(ctx, c.Scope(), in)
 			if err != nil {
-				return describeDBInstancesResult{}, err
+				return nil, err
 			}
 			return toDescribeDBInstancesResult(out), nil
 		})
@@ -25,13 +25,13 @@ func registerInstances(s *awsquery.Server, svc *rds.Service) {
 
 // instanceCall adapts a service method returning one instance to an
 // operation whose result is <DBInstance>.
-func instanceCall[In any](f func(context.Context, rds.Scope, In) (*rds.InstanceView, error)) func(context.Context, awsquery.Caller, In) (dbInstanceResult, error) {
-	return func(ctx context.Context, c awsquery.Caller, in In) (dbInstanceResult, error) {
+func instanceCall[In any](f func(context.Context, rds.Scope, In) (*rds.InstanceView, error)) func(context.Context, awsquery.Caller, In) (awsquery.Raw, error) {
+	return func(ctx context.Context, c awsquery.Caller, in In) (awsquery.Raw, error) {
 		v, err := f(ctx, c.Scope(), in)
 		if err != nil {
-			return dbInstanceResult{}, err
+			return nil, err
 		}
-		return dbInstanceResult{DBInstance: toDBInstance(v)}, nil
+		return toDBInstanceResult(v), nil
 	}
 }
 
