@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -69,14 +70,15 @@ func mustTime(s string) time.Time {
 	return t
 }
 
-// Default returns the catalog embedded in the binary.
-func Default() *Catalog {
+// Default returns the catalog embedded in the binary, parsed once per
+// process. Catalogs are read-only.
+var Default = sync.OnceValue(func() *Catalog {
 	c, err := Parse(embedded)
 	if err != nil {
 		panic("catalog: embedded catalog: " + err.Error())
 	}
 	return c
-}
+})
 
 // Parse reads a catalog in the TSV form of rds-ca-catalog.tsv.
 // Where an identifier has a root and an intermediate row, the intermediate

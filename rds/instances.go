@@ -116,7 +116,7 @@ func (s *Service) update(ctx context.Context, sc Scope, given string, fn func(in
 
 // CreateInstance creates a DB instance.
 func (s *Service) CreateInstance(ctx context.Context, sc Scope, in CreateInstanceInput) (*InstanceView, error) {
-	return s.create(ctx, sc, in, StatusCreating)
+	return s.create(ctx, sc, in, StatusCreating, false)
 }
 
 // MinSeededPhase is the least a seeded transitional status lasts.
@@ -132,10 +132,10 @@ func (s *Service) SeedInstance(ctx context.Context, sc Scope, in CreateInstanceI
 	default:
 		return nil, Errorf(CodeInvalidParameterValue, "Cannot seed an instance in status %q.", status)
 	}
-	return s.create(ctx, sc, in, status)
+	return s.create(ctx, sc, in, status, true)
 }
 
-func (s *Service) create(ctx context.Context, sc Scope, in CreateInstanceInput, status string) (*InstanceView, error) {
+func (s *Service) create(ctx context.Context, sc Scope, in CreateInstanceInput, status string, seeding bool) (*InstanceView, error) {
 	if err := checkIdentifier("DBInstanceIdentifier", in.Identifier); err != nil {
 		return nil, err
 	}
@@ -205,7 +205,6 @@ func (s *Service) create(ctx context.Context, sc Scope, in CreateInstanceInput, 
 	if err != nil {
 		return nil, err
 	}
-	seeding := status != StatusCreating
 	ca := st.def
 	if in.CACertificateIdentifier != "" {
 		candidates := st.listed
@@ -223,12 +222,12 @@ func (s *Service) create(ctx context.Context, sc Scope, in CreateInstanceInput, 
 	}
 	now := s.cfg.Clock.Now()
 	var phases []Phase
-	switch status {
-	case StatusCreating:
-		phases = []Phase{{Status: status, Until: now.Add(s.cfg.Delay)}}
-	case StatusAvailable:
-	default:
-		phases = []Phase{{Status: status, Until: now.Add(max(s.cfg.Delay, MinSeededPhase))}}
+	if status != StatusAvailable {
+		d := s.cfg.Delay
+		if seeding {
+			d = max(d, MinSeededPhase)
+		}
+		phases = []Phase{{Status: status, Until: now.Add(d)}}
 	}
 	inst := Instance{
 		Identifier:        id,

@@ -560,6 +560,13 @@ func TestSeedInstance(t *testing.T) {
 	wantState(t, get(t, f, east, "busy"), rds.StatusRebooting, "rds-ca-rsa2048-g1", "")
 	f.clock.Advance(time.Minute)
 	wantState(t, get(t, f, east, "busy"), rds.StatusAvailable, "rds-ca-rsa2048-g1", "")
+	c, err := f.svc.SeedInstance(ctx, east, createInput("new", "mysql", ""), rds.StatusCreating)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantState(t, *c, rds.StatusCreating, "rds-ca-rsa2048-g1", "")
+	f.clock.Advance(30 * time.Minute)
+	wantState(t, get(t, f, east, "new"), rds.StatusCreating, "rds-ca-rsa2048-g1", "")
 	if _, err := f.svc.SeedInstance(ctx, east, createInput("x", "mysql", ""), "stopped"); err == nil {
 		t.Error("seeded an unknown status")
 	}
