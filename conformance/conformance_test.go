@@ -9,6 +9,14 @@
 //	js          conformance/js/check.mjs with @aws-sdk/client-rds (endpoint option)
 //	clock-2024  boto3_check.py --clock-2024 against a server started with --clock 2024-01-01T00:00:00Z
 //
+// and the CA rotation rehearsals, each against a server of its own started with
+// --transition-delay 1s (they move its clock through the admin endpoint):
+//
+//	rehearsal-cli-v1  conformance/rehearsal_cli.sh with AWS CLI v1
+//	rehearsal-cli-v2  conformance/rehearsal_cli.sh with AWS CLI v2
+//	rehearsal-boto3   conformance/rehearsal_boto3.py (AWS_ENDPOINT_URL_RDS only)
+//	rehearsal-js      conformance/js/rehearsal.mjs
+//
 // A client that is not installed is skipped with a message saying how to install it,
 // unless RDSCA_REQUIRE_CLIENTS=1, which turns the skip into a failure (CI sets it).
 //
@@ -380,6 +388,46 @@ func TestClients(t *testing.T) {
 		base := startServer(t)
 		runClient(t, clientEnv(t, "555555555555", "RDSCA_ENDPOINT="+base), node, absPath(t, filepath.Join("js", "check.mjs")))
 	})
+	// The rotation rehearsals: one server each, as each moves its server's clock.
+	t.Run("rehearsal-cli-v1", func(t *testing.T) {
+		t.Parallel()
+		aws := awsCLIs()["1"]
+		if aws == "" {
+			missing(t, "AWS CLI v1 not found (no `aws --version` says aws-cli/1.*): install it with `pip install awscli`, or set RDSCA_AWS_CLI_V1")
+		}
+		base := startServer(t, rehearsalFlags...)
+		runClient(t, clientEnv(t, "303030303030", rehearsalEnv("RDSCA_ENDPOINT="+base)...), "bash", absPath(t, "rehearsal_cli.sh"), aws)
+	})
+	t.Run("rehearsal-cli-v2", func(t *testing.T) {
+		t.Parallel()
+		aws := awsCLIs()["2"]
+		if aws == "" {
+			missing(t, "AWS CLI v2 not found (no `aws --version` says aws-cli/2.*): install it with `apt-get install -y awscli` (Debian), or set RDSCA_AWS_CLI_V2")
+		}
+		base := startServer(t, rehearsalFlags...)
+		runClient(t, clientEnv(t, "404040404040", rehearsalEnv("RDSCA_ENDPOINT="+base)...), "bash", absPath(t, "rehearsal_cli.sh"), aws)
+	})
+	t.Run("rehearsal-boto3", func(t *testing.T) {
+		t.Parallel()
+		py, ok := hasBoto3()
+		if !ok {
+			missing(t, "boto3 rehearsal: python3 with boto3 not found: install it with `pip install boto3`")
+		}
+		base := startServer(t, rehearsalFlags...)
+		runClient(t, clientEnv(t, "101010101010", rehearsalEnv("AWS_ENDPOINT_URL_RDS="+base)...), py, absPath(t, "rehearsal_boto3.py"))
+	})
+	t.Run("rehearsal-js", func(t *testing.T) {
+		t.Parallel()
+		node, err := exec.LookPath("node")
+		if err != nil {
+			missing(t, "JS rehearsal: node not found: install Node.js 20 or later, then `npm ci --prefix conformance/js`")
+		}
+		if _, err := os.Stat(filepath.Join("js", "node_modules", "@aws-sdk", "client-rds", "package.json")); errors.Is(err, os.ErrNotExist) {
+			missing(t, "JS rehearsal: conformance/js/node_modules is not installed: run `npm ci --prefix conformance/js`")
+		}
+		base := startServer(t, rehearsalFlags...)
+		runClient(t, clientEnv(t, "202020202020", rehearsalEnv("RDSCA_ENDPOINT="+base)...), node, absPath(t, filepath.Join("js", "rehearsal.mjs")))
+	})
 	t.Run("clock-2024", func(t *testing.T) {
 		t.Parallel()
 		py, ok := hasBoto3()
@@ -390,4 +438,16 @@ func TestClients(t *testing.T) {
 		env := clientEnv(t, "666666666666", "AWS_ENDPOINT_URL_RDS="+base)
 		runClient(t, env, py, absPath(t, "boto3_check.py"), "--clock-2024")
 	})
+}
+
+// rehearsalDelay is the rehearsal servers' --transition-delay: long enough for the
+// clients' waiters to see each transitional status, short enough to keep them quick.
+const rehearsalDelay = "1s"
+
+// rehearsalFlags start a rehearsal's server.
+var rehearsalFlags = []string{"--transition-delay", rehearsalDelay}
+
+// rehearsalEnv tells a rehearsal client the server's transition delay, in seconds.
+func rehearsalEnv(extra ...string) []string {
+	return append([]string{"RDSCA_TRANSITION_DELAY=" + strings.TrimSuffix(rehearsalDelay, "s")}, extra...)
 }

@@ -166,3 +166,54 @@ func TestRunLoad(t *testing.T) {
 		t.Errorf("modify: %+v", st)
 	}
 }
+
+func TestParsePage(t *testing.T) {
+	body := []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/">
+  <DescribeDBInstancesResult>
+    <DBInstances>
+      <DBInstance><DBInstanceIdentifier>a</DBInstanceIdentifier></DBInstance>
+      <DBInstance><DBInstanceIdentifier>b</DBInstanceIdentifier></DBInstance>
+    </DBInstances>
+    <Marker>ZGI6Yg</Marker>
+  </DescribeDBInstancesResult>
+</DescribeDBInstancesResponse>`)
+	n, m, err := parsePage(body)
+	if err != nil || n != 2 || m != "ZGI6Yg" {
+		t.Errorf("got %d %q %v", n, m, err)
+	}
+	last := []byte(strings.Replace(string(body), "<Marker>ZGI6Yg</Marker>", "", 1))
+	if n, m, err := parsePage(last); err != nil || n != 2 || m != "" {
+		t.Errorf("last page: got %d %q %v", n, m, err)
+	}
+	if _, _, err := parsePage([]byte(`<?xml version="1.0"?><ErrorResponse/>`)); err == nil {
+		t.Error("ErrorResponse parsed as a page")
+	}
+}
+
+func TestWalkOpFollowsMarkers(t *testing.T) {
+	op := walkOp([]string{"", "m1"}, 2, 7)
+	page := func(marker string, n int) []byte {
+		b := `<?xml version="1.0"?><DescribeDBInstancesResponse><DBInstances>` + strings.Repeat("<DBInstance></DBInstance>", n) + `</DBInstances>`
+		if marker != "" {
+			b += "<Marker>" + marker + "</Marker>"
+		}
+		return []byte(b + "</DescribeDBInstancesResponse>")
+	}
+	if err := op.check(0, page("m2", instancePageSize)); err != nil {
+		t.Fatal(err)
+	}
+	b, acct := op.next(0, 1)
+	if acct != instanceAccount || !strings.Contains(b.body, "Marker=m2") || !strings.Contains(b.body, "MaxRecords=100") {
+		t.Errorf("next after m2: %q %s", b.body, acct)
+	}
+	if err := op.check(0, page("", 3)); err != nil { // the last page wraps around
+		t.Fatal(err)
+	}
+	if b, _ := op.next(0, 2); strings.Contains(b.body, "Marker=") {
+		t.Errorf("after the last page: %q", b.body)
+	}
+	if err := op.check(1, page("m3", 5)); err == nil {
+		t.Error("a short page with a Marker passed")
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,6 +50,9 @@ func newBody(v url.Values) signedBody {
 type operation struct {
 	name string
 	next func(worker, n int) (signedBody, string)
+	// check, if set, sees the body of each 200 response of a worker (after
+	// the latency is taken); an error makes the call a failed one.
+	check func(worker int, body []byte) error
 }
 
 func describeOp() operation {
@@ -84,6 +88,12 @@ func newRequest(ctx context.Context, addr string, b signedBody, account string) 
 
 // do sends one request, reads the whole body and checks for 200.
 func do(c *http.Client, req *http.Request) (n int64, ctype string, err error) {
+	n, ctype, err = doInto(c, req, nil)
+	return n, ctype, err
+}
+
+// doInto is do that appends the body to *buf when buf is not nil.
+func doInto(c *http.Client, req *http.Request, buf *[]byte) (n int64, ctype string, err error) {
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, "", err
@@ -93,7 +103,13 @@ func do(c *http.Client, req *http.Request) (n int64, ctype string, err error) {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 		return 0, "", fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
 	}
-	n, err = io.Copy(io.Discard, resp.Body)
+	if buf == nil {
+		n, err = io.Copy(io.Discard, resp.Body)
+		return n, resp.Header.Get("Content-Type"), err
+	}
+	w := bytes.NewBuffer((*buf)[:0])
+	n, err = io.Copy(w, resp.Body)
+	*buf = w.Bytes()
 	return n, resp.Header.Get("Content-Type"), err
 }
 
@@ -186,6 +202,10 @@ func runLoad(ctx context.Context, cfg loadConfig) Stats {
 			defer wg.Done()
 			r := &results[w]
 			r.lat = make([]time.Duration, 0, 8192)
+			var body *[]byte
+			if cfg.op.check != nil {
+				body = new([]byte)
+			}
 			for n := 0; phaseCtx.Err() == nil; n++ {
 				b, acct := cfg.op.next(w, n)
 				t0 := time.Now()
@@ -193,9 +213,12 @@ func runLoad(ctx context.Context, cfg loadConfig) Stats {
 				// turn a call in flight into an error.
 				req, err := newRequest(context.Background(), cfg.addr, b, acct)
 				if err == nil {
-					_, _, err = do(client, req)
+					_, _, err = doInto(client, req, body)
 				}
 				t1 := time.Now()
+				if err == nil && cfg.op.check != nil {
+					err = cfg.op.check(w, *body)
+				}
 				if t0.Before(measureFrom) {
 					continue
 				}

@@ -56,13 +56,14 @@ type process struct {
 	logFile *os.File
 }
 
-// startRdsca starts rdsca on a free loopback port; output is appended to logPath.
-func startRdsca(bin, dataDir, store, logPath string) (*process, error) {
+// startRdsca starts rdsca on a free loopback port with extra flags; output
+// is appended to logPath.
+func startRdsca(bin, dataDir, store, logPath string, extra ...string) (*process, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	return startProcess(addr, logPath, bin, "--listen", addr, "--data-dir", dataDir, "--store", store)
+	return startProcess(addr, logPath, bin, append([]string{"--listen", addr, "--data-dir", dataDir, "--store", store}, extra...)...)
 }
 
 // startBare re-executes this binary as the bare comparison server.

@@ -38,26 +38,27 @@ type check struct {
 
 // report is everything the run measured.
 type report struct {
-	CPUs         int           `json:"cpus"`
-	GOMAXPROCS   int           `json:"gomaxprocs"`
-	Store        string        `json:"store"`
-	Duration     string        `json:"duration"`
-	Warmup       string        `json:"warmup"`
-	Concurrency  []int         `json:"concurrency"`
-	Binary       string        `json:"binary,omitempty"`
-	BuildTime    string        `json:"build_time,omitempty"`
-	WarmupTime   string        `json:"first_request_with_ca_keygen,omitempty"`
-	BodyBytes    int           `json:"describe_body_bytes,omitempty"`
-	ContentType  string        `json:"describe_content_type,omitempty"`
-	Phases       []phaseResult `json:"phases"`
-	StartsMs     []float64     `json:"start_to_first_answer_ms"`
-	IdleRSSBytes int64         `json:"idle_rss_bytes"`
-	PeakRSSBytes int64         `json:"peak_rss_bytes"`
-	Shutdown     string        `json:"shutdown,omitempty"`
-	Checks       []check       `json:"checks"`
-	Problems     []string      `json:"problems,omitempty"` // make the exit status 1
-	Notes        []string      `json:"notes,omitempty"`
-	Fatal        string        `json:"fatal,omitempty"`
+	CPUs         int             `json:"cpus"`
+	GOMAXPROCS   int             `json:"gomaxprocs"`
+	Store        string          `json:"store"`
+	Duration     string          `json:"duration"`
+	Warmup       string          `json:"warmup"`
+	Concurrency  []int           `json:"concurrency"`
+	Binary       string          `json:"binary,omitempty"`
+	BuildTime    string          `json:"build_time,omitempty"`
+	WarmupTime   string          `json:"first_request_with_ca_keygen,omitempty"`
+	BodyBytes    int             `json:"describe_body_bytes,omitempty"`
+	ContentType  string          `json:"describe_content_type,omitempty"`
+	Phases       []phaseResult   `json:"phases"`
+	StartsMs     []float64       `json:"start_to_first_answer_ms"`
+	IdleRSSBytes int64           `json:"idle_rss_bytes"`
+	PeakRSSBytes int64           `json:"peak_rss_bytes"`
+	Shutdown     string          `json:"shutdown,omitempty"`
+	Checks       []check         `json:"checks"`
+	Problems     []string        `json:"problems,omitempty"` // make the exit status 1
+	Notes        []string        `json:"notes,omitempty"`
+	Fatal        string          `json:"fatal,omitempty"`
+	Instances    *instanceReport `json:"instances,omitempty"`
 }
 
 func (r *report) phase(target, op string, c int) (Stats, bool) {
@@ -140,6 +141,7 @@ func (r *report) check() {
 		add("idle RSS", passFail(r.IdleRSSBytes < maxIdleRSSBytes),
 			fmt.Sprintf("%s < %s", fmtBytes(r.IdleRSSBytes), fmtBytes(maxIdleRSSBytes)))
 	}
+	r.checkInstances()
 }
 
 func fmtDur(d Duration) string {
@@ -207,10 +209,11 @@ func (r *report) writeText(out io.Writer) {
 	if r.Shutdown != "" {
 		fmt.Fprintf(out, "shutdown on SIGTERM:             %s\n", r.Shutdown)
 	}
+	r.writeInstances(out)
 	if len(r.Checks) > 0 {
 		fmt.Fprintln(out, "\ntargets:")
 		for _, c := range r.Checks {
-			fmt.Fprintf(out, "  %-4s  %-42s %s\n", c.Result, c.Name, c.Detail)
+			fmt.Fprintf(out, "  %-4s  %-50s %s\n", c.Result, c.Name, c.Detail)
 		}
 	}
 	for _, n := range r.Notes {
@@ -221,5 +224,37 @@ func (r *report) writeText(out io.Writer) {
 	}
 	if r.Fatal != "" {
 		fmt.Fprintf(out, "\nFATAL: %s\n", r.Fatal)
+	}
+}
+
+// writeInstances writes the instance phase's section.
+func (r *report) writeInstances(out io.Writer) {
+	ir := r.Instances
+	if ir == nil {
+		return
+	}
+	fmt.Fprintf(out, "\ninstances (own rdsca, fresh data dir, --transition-delay 0, one account-region):\n")
+	if ir.Seed.Instances > 0 {
+		fmt.Fprintf(out, "  seeded %d with CreateDBInstance at c=%d in %.1fs: %.0f creates/s, p50 %s, p99 %s\n",
+			ir.Seed.Instances, ir.Seed.Concurrency, ir.Seed.ElapsedSec, ir.Seed.RPS, fmtDur(ir.Seed.P50), fmtDur(ir.Seed.P99))
+	}
+	if ir.RSSAfterBytes > 0 {
+		fmt.Fprintf(out, "  RSS %s before seeding, %s after: %.0f bytes per instance (%s after the walks)\n",
+			fmtBytes(ir.RSSBeforeBytes), fmtBytes(ir.RSSAfterBytes), ir.RSSPerInstance, fmtBytes(ir.RSSAfterWalkByte))
+	}
+	if ir.DBAfterBytes > 0 {
+		fmt.Fprintf(out, "  SQLite %s: %s before seeding, %s after: %.0f bytes per instance\n",
+			ir.DBFiles, fmtBytes(ir.DBBeforeBytes), fmtBytes(ir.DBAfterBytes), ir.DBPerInstance)
+	}
+	if ir.Pages > 0 {
+		fmt.Fprintf(out, "  DescribeDBInstances MaxRecords=%d: %d pages, all instances once; a page is %d bytes\n", instancePageSize, ir.Pages, ir.PageBytes)
+	}
+	if len(ir.Phases) > 0 {
+		const row = "  %-20s  %4s  %8s  %8s  %8s  %8s  %8s  %6s\n"
+		fmt.Fprintf(out, row, "op (marker walk)", "conc", "req/s", "p50", "p99", "max", "requests", "errors")
+		for _, p := range ir.Phases {
+			fmt.Fprintf(out, row, p.Op, fmt.Sprint(p.Concurrency), fmt.Sprintf("%.0f", p.RPS),
+				fmtDur(p.P50), fmtDur(p.P99), fmtDur(p.Max), fmt.Sprint(p.Requests), fmt.Sprint(p.Errors))
+		}
 	}
 }

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# rdsca CA rotation rehearsal with the AWS CLI (v1 or v2).
+#
+# A whole rotation through a real client, against a FRESH rdsca started with
+# --transition-delay 1s (the clock is moved with POST /_rdsca/clock/advance, so the
+# server must be this rehearsal's alone):
+#
+#   override rds-ca-rsa4096-g1 -> create-db-instance postgres (it gets the override)
+#   -> wait db-instance-available -> modify-db-instance --ca-certificate-identifier
+#   rds-ca-ecc384-g1 --no-apply-immediately -> reboot-db-instance (the CA does not
+#   change, the rotation stays pending) -> advance the clock 8 days, past the
+#   maintenance window -> the CA is rotated, its server certificate valid a year from
+#   the window start -> describe-db-engine-versions -> delete-db-instance
+#   --skip-final-snapshot -> wait db-instance-deleted.
+#
+# The CLI's waiters check at once and then every 30 s, so each wait is preceded by a
+# sleep longer than the transition delay: the first check succeeds.
+#
+# Usage: conformance/rehearsal_cli.sh [AWS_BINARY]
+# Environment:
+#   RDSCA_ENDPOINT    the server, e.g. http://127.0.0.1:8080 (falls back to AWS_ENDPOINT_URL_RDS);
+#                     passed with --endpoint-url, and the admin endpoint's base URL
+#   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+#                     a 12-digit access key id is the account id; any secret works
+#   AWS_DEFAULT_REGION  must be us-east-1
+#   RDSCA_TRANSITION_DELAY  seconds the server's --transition-delay is; default 1
+#
+# Output is requested with --output json and parsed with python3; the script stops
+# with a non-zero exit and a FAIL line on the first mismatch.
+set -euo pipefail
+
+AWS_BIN=${1:-${AWS_CLI:-aws}}
+ENDPOINT=${RDSCA_ENDPOINT:-${AWS_ENDPOINT_URL_RDS:-}}
+ENDPOINT=${ENDPOINT%/}
+REGION=${AWS_DEFAULT_REGION:-us-east-1}
+DELAY=${RDSCA_TRANSITION_DELAY:-1}
+DB=rehearsal-cli
+
+fail() { echo "FAIL cli rehearsal ($AWS_BIN) [$STEP]: $*" >&2; exit 1; }
+STEP=setup
+step() { STEP=$1; echo "--- cli rehearsal: $1"; }
+
+[ -n "$ENDPOINT" ] || fail "set RDSCA_ENDPOINT (or AWS_ENDPOINT_URL_RDS) to the server URL"
+[ "$REGION" = us-east-1 ] || fail "AWS_DEFAULT_REGION must be us-east-1, is $REGION"
+command -v "$AWS_BIN" >/dev/null 2>&1 || fail "aws binary '$AWS_BIN' not found"
+command -v python3 >/dev/null 2>&1 || fail "python3 not found (used to parse the JSON output)"
+
+export AWS_PAGER="" AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
+unset AWS_PROFILE AWS_DEFAULT_PROFILE || true
+
+VERSION=$("$AWS_BIN" --version 2>&1 | head -n1)
+case "$VERSION" in
+  aws-cli/1.*) MAJOR=1 ;;
+  aws-cli/2.*) MAJOR=2 ;;
+  *) fail "cannot tell the CLI version from: $VERSION" ;;
+esac
+echo "cli rehearsal: $AWS_BIN is $VERSION (major $MAJOR); endpoint $ENDPOINT; account ${AWS_ACCESS_KEY_ID:-<unset>}"
+
+ERRF=$(mktemp)
+trap 'rm -f "$ERRF"' EXIT
+OUT="" ERR="" RC=0
+
+run() {
+  set +e
+  OUT=$("$AWS_BIN" --endpoint-url "$ENDPOINT" --region "$REGION" --output json \
+        --cli-read-timeout 60 --cli-connect-timeout 60 rds "$@" 2>"$ERRF")
+  RC=$?
+  set -e
+  ERR=$(cat "$ERRF")
+}
+ok() {
+  run "$@"
+  [ "$RC" -eq 0 ] || fail "aws rds $* exited $RC: $ERR"
+}
+fails_with() {
+  local code=$1
+  shift
+  run "$@"
+  [ "$RC" -ne 0 ] || fail "aws rds $*: expected error $code, but it succeeded: $OUT"
+  grep -qF "($code)" <<<"$ERR" || fail "aws rds $*: expected error code ($code) in stderr, got (exit $RC): $ERR"
+  echo "    ok: $code (exit $RC)"
+}
+# wait_for WAITER: sleep past the transition delay, then `aws rds wait WAITER`.
+wait_for() {
+  local t0=$SECONDS
+  sleep "$(python3 -c "print($DELAY + 1)")"
+  run wait "$1" --db-instance-identifier "$DB"
+  [ "$RC" -eq 0 ] || fail "aws rds wait $1 exited $RC: $ERR"
+  echo "    wait $1 done in $((SECONDS - t0))s"
+}
+# admin METHOD PATH [JSON]: call the admin endpoint; prints the clock reading.
+admin() {
+  python3 - "$ENDPOINT" "$@" <<'EOF'
+import json, sys, urllib.request
+base, method, path = sys.argv[1:4]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(base + path, data=body, method=method, headers={"Content-Type": "application/json"})
+with urllib.request.urlopen(req, timeout=30) as r:
+    assert r.status == 200, r.status
+    assert r.headers.get("Content-Type") == "application/json", r.headers.get("Content-Type")
+    print(json.loads(r.read())["now"])
+EOF
+}
+
+PRELUDE='
+import datetime, json, os, re, sys
+d = json.loads(os.environ["RDSCA_JSON"]) if os.environ["RDSCA_JSON"].strip() else None
+MAJOR = int(os.environ["RDSCA_CLI_MAJOR"])
+DB = os.environ["RDSCA_DB"]
+ACCOUNT = os.environ.get("AWS_ACCESS_KEY_ID", "")
+DELAY = float(os.environ["RDSCA_DELAY"])
+class Mismatch(Exception): pass
+def check(c, m):
+    if not c: raise Mismatch(m)
+def eq(g, w, what):
+    if g != w: raise Mismatch("%s: got %r, want %r" % (what, g, w))
+def ts(s):
+    check(isinstance(s, str), "timestamp %r is not a string" % (s,))
+    v = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    check(v.tzinfo is not None and v.utcoffset() == datetime.timedelta(0), "timestamp %r is not UTC" % s)
+    return v
+def add_years(t, n):
+    try: return t.replace(year=t.year + n)
+    except ValueError: return t.replace(year=t.year + n, month=3, day=1)
+def skip(what):
+    print("    SKIP %s: this AWS CLI v2 model does not output it" % what)
+def member(o, key, what):
+    """o[key], or None after saying so when an older CLI v2 model lacks the member."""
+    if key not in o and MAJOR == 2:
+        skip(what)
+        return None
+    check(key in o, "no %s in %r" % (what, o))
+    return o[key]
+def instance(d, status, ca, pending_ca=None):
+    eq(d.get("DBInstanceIdentifier"), DB, "DBInstanceIdentifier")
+    eq(d.get("DBInstanceStatus"), status, "DBInstanceStatus")
+    eq(d.get("Engine"), "postgres", "Engine")
+    eq(d.get("DBInstanceArn"), "arn:aws:rds:us-east-1:%s:db:%s" % (ACCOUNT, DB), "DBInstanceArn")
+    check(re.fullmatch("db-[A-Z2-7]{26}", d.get("DbiResourceId", "")), "DbiResourceId %r" % d.get("DbiResourceId"))
+    eq(d.get("CACertificateIdentifier"), ca, "CACertificateIdentifier")
+    pmv = d.get("PendingModifiedValues")
+    check(isinstance(pmv, dict), "no PendingModifiedValues")
+    eq(pmv.get("CACertificateIdentifier"), pending_ca, "PendingModifiedValues.CACertificateIdentifier")
+    if status == "creating":
+        check("Endpoint" not in d, "creating: Endpoint %r" % d.get("Endpoint"))
+        check("InstanceCreateTime" not in d, "creating: InstanceCreateTime present")
+        cd = member(d, "CertificateDetails", "CertificateDetails")
+        if cd is not None: eq(cd, {"CAIdentifier": ca}, "creating: CertificateDetails (CAIdentifier only)")
+        eq(pmv.get("MasterUserPassword"), "****", "creating: PendingModifiedValues.MasterUserPassword")
+    elif status == "deleting":
+        check("CertificateDetails" not in d, "deleting: CertificateDetails %r" % d.get("CertificateDetails"))
+        check(d.get("Endpoint", {}).get("Address"), "deleting: no Endpoint")
+    else:
+        e = d.get("Endpoint") or {}
+        check(re.fullmatch(DB + r"\.c[a-z0-9]{11}\.us-east-1\.rds\.amazonaws\.com", e.get("Address", "")), "Endpoint.Address %r" % e.get("Address"))
+        eq(e.get("Port"), 5432, "Endpoint.Port")
+        eq(e.get("HostedZoneId"), "Z2R2ITUGPM61AM", "Endpoint.HostedZoneId")
+        ts(d.get("InstanceCreateTime"))
+        cd = member(d, "CertificateDetails", "CertificateDetails")
+        if cd is not None:
+            eq(cd.get("CAIdentifier"), ca, "CertificateDetails.CAIdentifier")
+            ts(cd.get("ValidTill"))
+    return d
+def one(d):
+    eq(len(d.get("DBInstances", [])), 1, "number of instances")
+    return d["DBInstances"][0]
+'
+pycheck() {
+  if ! RDSCA_JSON=$OUT RDSCA_CLI_MAJOR=$MAJOR RDSCA_DB=$DB RDSCA_DELAY=$DELAY python3 -c "$PRELUDE
+try:
+$(sed 's/^/    /' <<<"$1")
+except Mismatch as e:
+    print(e, file=sys.stderr); sys.exit(1)
+except Exception as e:
+    print(\"%s: %s\" % (type(e).__name__, e), file=sys.stderr); sys.exit(1)
+"; then
+    fail "assertion failed on output: $OUT"
+  fi
+}
+
+step "override rds-ca-rsa4096-g1"
+ok modify-certificates --certificate-identifier rds-ca-rsa4096-g1
+pycheck "eq(d['Certificate']['CertificateIdentifier'], 'rds-ca-rsa4096-g1', 'id'); eq(d['Certificate']['CustomerOverride'], True, 'CustomerOverride')"
+ok describe-certificates --max-records 100
+pycheck "v = member(d, 'DefaultCertificateForNewLaunches', 'DefaultCertificateForNewLaunches')
+if v is not None: eq(v, 'rds-ca-rsa4096-g1', 'DefaultCertificateForNewLaunches')"
+
+step "create-db-instance postgres: creating, on the override"
+T_CREATE=$(admin GET /_rdsca/clock)
+CREATE=(create-db-instance --db-instance-identifier "$DB" --db-instance-class db.t3.micro --engine postgres
+        --master-username admin --master-user-password secret-password --allocated-storage 20)
+ok "${CREATE[@]}"
+pycheck "instance(d['DBInstance'], 'creating', 'rds-ca-rsa4096-g1')"
+fails_with DBInstanceAlreadyExists "${CREATE[@]}"
+
+step "wait db-instance-available"
+wait_for db-instance-available
+ok describe-db-instances --db-instance-identifier "$DB"
+T_NOW=$(admin GET /_rdsca/clock)
+pycheck "i = instance(one(d), 'available', 'rds-ca-rsa4096-g1')
+if 'CertificateDetails' in i:
+    till = ts(i['CertificateDetails']['ValidTill'])
+    lo, hi = add_years(ts('$T_CREATE'), 1) - datetime.timedelta(seconds=1), add_years(ts('$T_NOW'), 1)
+    check(lo <= till <= hi, 'ValidTill %s not a year after creation, in [%s, %s]' % (till, lo, hi))"
+WINDOW=$(RDSCA_JSON=$OUT python3 -c 'import json,os; print(json.loads(os.environ["RDSCA_JSON"])["DBInstances"][0]["PreferredMaintenanceWindow"])')
+
+step "modify-db-instance --ca-certificate-identifier rds-ca-ecc384-g1 --no-apply-immediately"
+T_MODIFY=$(admin GET /_rdsca/clock)
+ok modify-db-instance --db-instance-identifier "$DB" --ca-certificate-identifier rds-ca-ecc384-g1 --no-apply-immediately
+pycheck "instance(d['DBInstance'], 'available', 'rds-ca-rsa4096-g1', 'rds-ca-ecc384-g1')"
+ok describe-db-instances --db-instance-identifier "$DB"
+pycheck "instance(one(d), 'available', 'rds-ca-rsa4096-g1', 'rds-ca-ecc384-g1')"
+ok describe-pending-maintenance-actions
+pycheck "eq(d.get('PendingMaintenanceActions'), [], 'pending maintenance actions (a deferred change is not one)')"
+
+step "reboot-db-instance: the CA does not change, the rotation stays pending"
+ok reboot-db-instance --db-instance-identifier "$DB"
+pycheck "instance(d['DBInstance'], 'rebooting', 'rds-ca-rsa4096-g1', 'rds-ca-ecc384-g1')"
+wait_for db-instance-available
+ok describe-db-instances --db-instance-identifier "$DB"
+pycheck "instance(one(d), 'available', 'rds-ca-rsa4096-g1', 'rds-ca-ecc384-g1')"
+
+step "advance the clock 8 days, past the maintenance window ($WINDOW)"
+BEFORE=$(admin GET /_rdsca/clock)
+AFTER=$(admin POST /_rdsca/clock/advance '{"days":8}')
+ok describe-db-instances --db-instance-identifier "$DB"
+pycheck "moved = ts('$AFTER') - ts('$BEFORE')
+check(datetime.timedelta(days=8) <= moved < datetime.timedelta(days=8, seconds=30), 'clock moved from $BEFORE to $AFTER')
+i = instance(one(d), 'available', 'rds-ca-ecc384-g1')
+m = re.fullmatch(r'(\w{3}):(\d\d):(\d\d)-.*', '$WINDOW')
+wd = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].index(m.group(1))
+t = ts('$T_MODIFY')
+start = next(s for s in ((t + datetime.timedelta(days=k)).replace(hour=int(m.group(2)), minute=int(m.group(3)), second=0, microsecond=0) for k in range(8)) if s.weekday() == wd and s > t)
+check(start <= ts('$AFTER'), 'window start %s not passed' % start)
+if 'CertificateDetails' in i:
+    till, want = ts(i['CertificateDetails']['ValidTill']), add_years(start, 1)
+    check(want <= till <= want + datetime.timedelta(seconds=DELAY + 2), 'ValidTill %s, want a year after the window start %s (+ the rotation)' % (till, start))
+    print('    window started %s, ValidTill %s' % (start, till))"
+
+step "describe-db-engine-versions postgres"
+ok describe-db-engine-versions --engine postgres
+pycheck "vs = d.get('DBEngineVersions')
+check(vs, 'no postgres versions')
+for v in vs:
+    eq(v.get('Engine'), 'postgres', 'Engine')
+    s = member(v, 'SupportedCACertificateIdentifiers', 'SupportedCACertificateIdentifiers')
+    if s is not None: eq(s, ['rds-ca-ecc384-g1', 'rds-ca-rsa2048-g1', 'rds-ca-rsa4096-g1'], 'postgres %s SupportedCACertificateIdentifiers' % v.get('EngineVersion'))
+    r = member(v, 'SupportsCertificateRotationWithoutRestart', 'SupportsCertificateRotationWithoutRestart')
+    if r is not None: eq(r, True, 'postgres %s SupportsCertificateRotationWithoutRestart' % v.get('EngineVersion'))"
+ok describe-db-engine-versions --engine mysql --engine-version 5.7
+pycheck "vs = d.get('DBEngineVersions')
+check(vs, 'no mysql 5.7')
+for v in vs:
+    r = member(v, 'SupportsCertificateRotationWithoutRestart', 'SupportsCertificateRotationWithoutRestart')
+    if r is not None: eq(r, False, 'mysql %s SupportsCertificateRotationWithoutRestart' % v.get('EngineVersion'))"
+
+step "delete-db-instance --skip-final-snapshot: deleting, then gone"
+ok delete-db-instance --db-instance-identifier "$DB" --skip-final-snapshot
+pycheck "instance(d['DBInstance'], 'deleting', '')"
+wait_for db-instance-deleted
+fails_with DBInstanceNotFound describe-db-instances --db-instance-identifier "$DB"
+
+step "cleanup: remove the override"
+ok modify-certificates --remove-customer-override
+
+echo "PASS cli rehearsal ($VERSION)"
