@@ -25,7 +25,10 @@ type scopeInstances struct {
 	ids  []string // sorted
 }
 
-var _ rds.Store = (*Store)(nil)
+var (
+	_ rds.Store    = (*Store)(nil)
+	_ rds.Resetter = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -91,6 +94,16 @@ func (s *Store) AddCAs(_ context.Context, region string, cas []rds.CA) error {
 
 // Close implements rds.Store.
 func (s *Store) Close() error { return nil }
+
+// Reset implements rds.Resetter: it forgets every override and instance of
+// every scope and keeps the CA material.
+func (s *Store) Reset(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.overrides)
+	clear(s.instances)
+	return nil
+}
 
 // clone copies the byte slices so callers never share the store's memory.
 func clone(ca rds.CA) rds.CA {

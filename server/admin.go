@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/rdsca/rdsca/rds"
 )
 
 // AdminPrefix is the path prefix of rdsca's own endpoints, outside the AWS
@@ -18,7 +21,14 @@ const AdminPrefix = "/_rdsca/"
 const (
 	ClockPath   = AdminPrefix + "clock"
 	AdvancePath = AdminPrefix + "clock/advance"
+	// ResetPath forgets every override and instance (POST).
+	ResetPath = AdminPrefix + "reset"
 )
+
+// MotoResetPath is moto's reset endpoint in server mode, so suites written
+// for moto can reset rdsca unchanged. It does what ResetPath does and
+// answers as moto does.
+const MotoResetPath = "/moto-api/reset"
 
 // SettableClock is a clock the admin endpoints can move; clock.Offset and
 // clock.Fixed are.
@@ -63,9 +73,76 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.advanceClock(w, r)
+	case ResetPath:
+		if r.Method != http.MethodPost {
+			methodNotAllowed(w, "POST")
+			return
+		}
+		s.reset(w, r)
 	default:
-		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s; there are GET and PUT %s and POST %s", r.URL.Path, ClockPath, AdvancePath))
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s; there are GET and PUT %s, POST %s and POST %s", r.URL.Path, ClockPath, AdvancePath, ResetPath))
 	}
+}
+
+// resetOK is the answer of a reset, moto's words.
+const resetOK = `{"status": "ok"}`
+
+// reset answers POST /_rdsca/reset. The body may be empty or an empty JSON
+// object.
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	if !emptyBody(w, r) {
+		return
+	}
+	if !s.resetState(w, r) {
+		return
+	}
+	writeRaw(w, http.StatusOK, resetOK)
+}
+
+// serveMotoReset answers POST /moto-api/reset as moto's server mode does:
+// 200 {"status": "ok"}, and for other methods 400 {"Error": "Need to POST
+// to reset Moto"}. The body is ignored, as moto ignores it.
+func (s *Server) serveMotoReset(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeRaw(w, http.StatusBadRequest, `{"Error": "Need to POST to reset Moto"}`)
+		return
+	}
+	if !s.resetState(w, r) {
+		return
+	}
+	writeRaw(w, http.StatusOK, resetOK)
+}
+
+// resetState forgets every override and instance, answering the error if it
+// cannot.
+func (s *Server) resetState(w http.ResponseWriter, r *http.Request) bool {
+	err := s.service.Reset(r.Context())
+	switch {
+	case errors.Is(err, rds.ErrResetUnsupported):
+		writeJSONError(w, http.StatusNotImplemented, "this server's store cannot be reset")
+		return false
+	case err != nil:
+		s.cfg.Logger.Error("reset failed", "err", err)
+		writeJSONError(w, http.StatusInternalServerError, "reset failed: "+err.Error())
+		return false
+	}
+	s.cfg.Logger.Info("state reset", "path", r.URL.Path)
+	return true
+}
+
+// emptyBody accepts an empty body (blank) or an empty JSON object,
+// answering 400 for anything else.
+func emptyBody(w http.ResponseWriter, r *http.Request) bool {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return false
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return true
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return decodeJSON(w, r, &struct{}{})
 }
 
 func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
@@ -174,8 +251,13 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
+	writeRaw(w, status, string(b))
+}
+
+// writeRaw answers body, a JSON text, and a newline.
+func writeRaw(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = io.WriteString(w, body+"\n")
 }

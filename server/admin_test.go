@@ -155,3 +155,150 @@ func TestNewRejectsNegativeDelay(t *testing.T) {
 		t.Fatal("accepted a negative Delay")
 	}
 }
+
+// raw sends one request and returns the status and the body.
+func raw(t *testing.T, h http.Handler, method, path, body string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	return rec.Code, rec.Body.String()
+}
+
+// seeded returns a server whose two accounts in two regions each have an
+// override and an instance, and the thumbprints it serves.
+func seeded(t *testing.T) (*server.Server, []rds.Scope, map[string]string) {
+	t.Helper()
+	srv := adminServer(t, clock.NewFixed(time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)))
+	svc := srv.Service()
+	ctx := t.Context()
+	scopes := []rds.Scope{
+		{Account: "111111111111", Region: "us-east-1"},
+		{Account: "222222222222", Region: "us-east-1"},
+		{Account: "111111111111", Region: "eu-west-1"},
+	}
+	storage := 20
+	for _, sc := range scopes {
+		if _, err := svc.ModifyCertificates(ctx, sc, rds.ModifyCertificatesInput{CertificateIdentifier: "rds-ca-ecc384-g1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SeedInstance(ctx, sc, rds.CreateInstanceInput{
+			Identifier: "db-1", Class: "db.t3.micro", Engine: "postgres",
+			MasterUsername: "app", MasterUserPassword: "password", AllocatedStorage: &storage,
+		}, rds.StatusAvailable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return srv, scopes, thumbprints(t, svc, scopes[0])
+}
+
+func thumbprints(t *testing.T, svc *rds.Service, sc rds.Scope) map[string]string {
+	t.Helper()
+	out, err := svc.DescribeCertificates(t.Context(), sc, rds.DescribeCertificatesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, c := range out.Certificates {
+		m[c.Identifier] = c.Thumbprint
+	}
+	return m
+}
+
+// wantReset checks that every scope lost its override and instance and the
+// thumbprints stayed.
+func wantReset(t *testing.T, srv *server.Server, scopes []rds.Scope, tps map[string]string) {
+	t.Helper()
+	svc := srv.Service()
+	for _, sc := range scopes {
+		if def, err := svc.DefaultCertificate(t.Context(), sc); err != nil || def != rds.DefaultIdentifier {
+			t.Errorf("%+v: default %q, %v after reset; want %s", sc, def, err, rds.DefaultIdentifier)
+		}
+		out, err := svc.DescribeInstances(t.Context(), sc, rds.DescribeInstancesInput{})
+		if err != nil || len(out.Instances) != 0 {
+			t.Errorf("%+v: instances after reset: %+v, %v", sc, out, err)
+		}
+	}
+	got := thumbprints(t, svc, scopes[0])
+	if len(got) != len(tps) {
+		t.Fatalf("%d certificates after reset, %d before", len(got), len(tps))
+	}
+	for id, tp := range tps {
+		if got[id] != tp {
+			t.Errorf("%s: thumbprint %s after reset, %s before", id, got[id], tp)
+		}
+	}
+}
+
+func TestAdminReset(t *testing.T) {
+	for _, body := range []string{"", "{}", " {} \n", "\n"} {
+		srv, scopes, tps := seeded(t)
+		status, got := raw(t, srv, "POST", server.ResetPath, body)
+		if status != 200 || got != "{\"status\": \"ok\"}\n" {
+			t.Errorf("POST %s %q: %d %q", server.ResetPath, body, status, got)
+		}
+		wantReset(t, srv, scopes, tps)
+	}
+}
+
+func TestAdminResetRefused(t *testing.T) {
+	srv, scopes, _ := seeded(t)
+	for _, c := range []struct {
+		method, body string
+		status       int
+	}{
+		{"GET", "", 405},
+		{"PUT", "", 405},
+		{"DELETE", "", 405},
+		{"POST", `{"all":true}`, 400},
+		{"POST", `not json`, 400},
+		{"POST", `[]`, 400},
+		{"POST", `{} {}`, 400},
+	} {
+		status, m := admin(t, srv, c.method, server.ResetPath, c.body)
+		if status != c.status || m["error"] == nil {
+			t.Errorf("%s %s %q: %d %v, want %d with an error", c.method, server.ResetPath, c.body, status, m, c.status)
+		}
+	}
+	// Nothing was reset.
+	if def, _ := srv.Service().DefaultCertificate(t.Context(), scopes[1]); def != "rds-ca-ecc384-g1" {
+		t.Errorf("override gone after refused resets: default %s", def)
+	}
+}
+
+// TestMotoReset answers as moto's server mode does
+// (moto/moto_api/_internal/responses.py, reset_response).
+func TestMotoReset(t *testing.T) {
+	srv, scopes, tps := seeded(t)
+	status, got := raw(t, srv, "GET", server.MotoResetPath, "")
+	if status != 400 || got != "{\"Error\": \"Need to POST to reset Moto\"}\n" {
+		t.Errorf("GET %s: %d %q", server.MotoResetPath, status, got)
+	}
+	if def, _ := srv.Service().DefaultCertificate(t.Context(), scopes[0]); def != "rds-ca-ecc384-g1" {
+		t.Errorf("GET reset: default %s", def)
+	}
+	// moto ignores the body; so does rdsca here.
+	status, got = raw(t, srv, "POST", server.MotoResetPath, "anything")
+	if status != 200 || got != "{\"status\": \"ok\"}\n" {
+		t.Errorf("POST %s: %d %q", server.MotoResetPath, status, got)
+	}
+	wantReset(t, srv, scopes, tps)
+}
+
+// unresettable is a store without Reset.
+type unresettable struct{ rds.Store }
+
+func TestResetUnsupported(t *testing.T) {
+	srv, err := server.New(server.Config{Store: unresettable{memory.New()}, Clock: clock.Real{}, Generator: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{server.ResetPath, server.MotoResetPath} {
+		status, m := admin(t, srv, "POST", path, "")
+		if status != http.StatusNotImplemented || m["error"] == nil {
+			t.Errorf("POST %s: %d %v", path, status, m)
+		}
+	}
+}

@@ -86,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mux.HandleFunc(AdminPrefix, s.serveAdmin)
+	s.mux.HandleFunc(MotoResetPath, s.serveMotoReset)
 	s.mux.Handle("/", api)
 	return s, nil
 }

@@ -65,7 +65,10 @@ type Store struct {
 	overrides map[rds.Scope]string
 }
 
-var _ rds.Store = (*Store)(nil)
+var (
+	_ rds.Store    = (*Store)(nil)
+	_ rds.Resetter = (*Store)(nil)
+)
 
 // Open opens the database at path, creating it if absent, and migrates its
 // schema to the newest version this build knows.
@@ -284,6 +287,41 @@ func (s *Store) RemoveOverride(ctx context.Context, sc rds.Scope) error {
 		return fmt.Errorf("sqlite: remove override: %w", err)
 	}
 	s.setCached(sc, "")
+	return nil
+}
+
+// Reset implements rds.Resetter: in one transaction it deletes every
+// override and instance of every scope and keeps the CA material. The
+// override cache is emptied as the transaction commits, so no reader sees
+// an override the database no longer holds once Reset has returned.
+func (s *Store) Reset(ctx context.Context) error {
+	if err := s.reset(ctx); err != nil {
+		return fmt.Errorf("sqlite: reset: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) reset(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{"DELETE FROM overrides", "DELETE FROM instances"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	// Readers answer from the cache: hold them off from the commit until
+	// the cache matches it.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	clear(s.overrides)
 	return nil
 }
 

@@ -13,7 +13,8 @@ import (
 )
 
 // Run checks the rds.Store contract. open returns a new, empty store for
-// each subtest; Run closes every store open returns.
+// each subtest; Run closes every store open returns. A store that is an
+// rds.Resetter is checked for Reset too; for the others those subtests skip.
 func Run(t *testing.T, open func(t *testing.T) rds.Store) {
 	t.Helper()
 	fresh := func(t *testing.T) rds.Store {
@@ -154,10 +155,12 @@ func Run(t *testing.T, open func(t *testing.T) rds.Store) {
 	})
 
 	runInstances(t, fresh)
+	runReset(t, fresh)
 }
 
 // RunPersistent checks that a store keeps its state across Close and a new
-// open of the same directory. Run closes every store open returns.
+// open of the same directory, and, for an rds.Resetter, that a reopened
+// store sees a Reset. Run closes every store open returns.
 func RunPersistent(t *testing.T, open func(t *testing.T, dir string) rds.Store) {
 	t.Helper()
 	t.Run("Reopen", func(t *testing.T) {
@@ -257,6 +260,8 @@ func RunPersistent(t *testing.T, open func(t *testing.T, dir string) rds.Store) 
 		minimal.Version = 3
 		wantInstance(t, st, sc, minimal)
 	})
+
+	runResetPersistent(t, open)
 }
 
 // concurrent runs writers and readers from 16 goroutines on one scope and
