@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/rdsca/rdsca/rds"
 )
@@ -55,6 +56,9 @@ var baseStatuses = Statuses{
 	"InvalidClientTokenId":              http.StatusForbidden,
 	"AccessDenied":                      http.StatusForbidden,
 	"ServiceUnavailable":                http.StatusServiceUnavailable,
+	CodeThrottling:                      http.StatusBadRequest,
+	CodeInvalidQueryParameter:           http.StatusBadRequest,
+	CodeRequestTimeout:                  http.StatusBadRequest,
 }
 
 // DefaultMaxBodyBytes bounds a request body.
@@ -67,7 +71,9 @@ type Config struct {
 	// Version is the API version, used in messages.
 	Version string
 	// Identify returns the caller of a request, or an error to send back.
-	Identify func(*http.Request) (Caller, error)
+	// body is the request body as received (already read; r.Body replays
+	// it), bounded by MaxBodyBytes.
+	Identify func(r *http.Request, body []byte) (Caller, error)
 	// Statuses adds service error codes to the status table.
 	Statuses Statuses
 	// MaxBodyBytes bounds the body; 0 means DefaultMaxBodyBytes.
@@ -76,6 +82,19 @@ type Config struct {
 	Logger *slog.Logger
 	// RequestID returns a new request id; nil means a random UUID.
 	RequestID func() string
+	// MaxParams bounds the parameters of a request; 0 means
+	// DefaultMaxParams. More get InvalidQueryParameter 400.
+	MaxParams int
+	// MaxConcurrent bounds the requests served at once; 0 means
+	// DefaultMaxConcurrent, a negative value no bound. A request over it
+	// waits up to QueueTimeout for a slot, then gets Throttling 400.
+	MaxConcurrent int
+	// QueueTimeout is how long a request over MaxConcurrent waits; 0 means
+	// DefaultQueueTimeout, a negative value not at all.
+	QueueTimeout time.Duration
+	// Observe, if set, is called once per request after its response is
+	// written, protocol errors included.
+	Observe func(RequestInfo)
 }
 
 type operation func(ctx context.Context, c Caller, p Params) (any, error)
@@ -85,7 +104,8 @@ type Server struct {
 	cfg      Config
 	statuses Statuses
 	ops      map[string]operation
-	writers  sync.Pool // *writer
+	writers  sync.Pool     // *writer
+	slots    chan struct{} // concurrency slots; nil when unbounded
 }
 
 // NewServer returns a Server with no operations.
@@ -99,6 +119,15 @@ func NewServer(cfg Config) *Server {
 	if cfg.RequestID == nil {
 		cfg.RequestID = newRequestID
 	}
+	if cfg.MaxParams <= 0 {
+		cfg.MaxParams = DefaultMaxParams
+	}
+	if cfg.MaxConcurrent == 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.QueueTimeout == 0 {
+		cfg.QueueTimeout = DefaultQueueTimeout
+	}
 	st := Statuses{}
 	for k, v := range baseStatuses {
 		st[k] = v
@@ -106,8 +135,12 @@ func NewServer(cfg Config) *Server {
 	for k, v := range cfg.Statuses {
 		st[k] = v
 	}
-	return &Server{cfg: cfg, statuses: st, ops: map[string]operation{},
+	s := &Server{cfg: cfg, statuses: st, ops: map[string]operation{},
 		writers: sync.Pool{New: func() any { return newWriter() }}}
+	if cfg.MaxConcurrent > 0 {
+		s.slots = make(chan struct{}, cfg.MaxConcurrent)
+	}
+	return s
 }
 
 // Handle registers an operation: decode turns parameters into In, call does
@@ -134,34 +167,54 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.cfg.RequestID()
 	action := ""
+	var caller Caller
+	if s.cfg.Observe != nil {
+		rec := &recorder{ResponseWriter: w, start: time.Now()}
+		w = rec
+		defer func() { s.observe(rec, r, reqID, action, caller) }()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			s.cfg.Logger.Error("panic", "request_id", reqID, "action", action, "panic", fmt.Sprint(v))
 			s.writeError(w, reqID, &rds.Error{Code: CodeInternalFailure, Message: "We encountered an internal error. Please try again.", Fault: rds.Receiver})
 		}
 	}()
+	if !s.acquire(r.Context()) {
+		s.writeError(w, reqID, errThrottled)
+		return
+	}
+	defer s.release()
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, POST")
 		s.writeError(w, reqID, rds.Errorf(CodeMethodNotAllowed, "The HTTP method %s is not allowed; use GET or POST.", r.Method))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
+	// The body is read once and kept: Identify may hash it (SigV4).
+	body, err := readBody(r)
+	if err == nil {
+		err = r.ParseForm()
+	}
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.writeError(w, reqID, rds.Errorf(CodeRequestEntityTooLarge, "Request body must be no larger than %d bytes.", s.cfg.MaxBodyBytes))
 			return
 		}
-		s.writeError(w, reqID, rds.Errorf(CodeMalformedQueryString, "The request's parameters are not valid URL encoding."))
+		s.writeError(w, reqID, s.parseFormError(err))
 		return
 	}
 	p := Params{values: r.Form}
 	action = p.String("Action")
+	if countParams(r.Form) > s.cfg.MaxParams {
+		s.writeError(w, reqID, tooManyParams(s.cfg.MaxParams))
+		return
+	}
 	if action == "" {
 		s.writeError(w, reqID, rds.Errorf(CodeMissingAction, "The request must contain the parameter Action."))
 		return
 	}
-	caller, err := s.cfg.Identify(r)
+	caller, err = s.cfg.Identify(r, body)
 	if err != nil {
 		s.writeError(w, reqID, err)
 		return
@@ -214,6 +267,10 @@ func (s *Server) writeError(w http.ResponseWriter, reqID string, err error) {
 	if !errors.As(err, &e) {
 		s.cfg.Logger.Error("internal error", "request_id", reqID, "err", err)
 		e = &rds.Error{Code: CodeInternalFailure, Message: "We encountered an internal error. Please try again.", Fault: rds.Receiver}
+	}
+	recordCode(w, e.Code)
+	if bodyLeftUnread(e.Code) {
+		w.Header().Set("Connection", "close")
 	}
 	status, ok := s.statuses[e.Code]
 	if !ok {

@@ -20,7 +20,9 @@ const ns = "http://example.com/doc/2014-10-31/"
 func newServer() *awsquery.Server {
 	s := awsquery.NewServer(awsquery.Config{
 		Namespace: ns, Version: "2014-10-31",
-		Identify:  func(*http.Request) (awsquery.Caller, error) { return awsquery.Caller{Account: "1", Region: "r"}, nil },
+		Identify: func(*http.Request, []byte) (awsquery.Caller, error) {
+			return awsquery.Caller{Account: "1", Region: "r"}, nil
+		},
 		Statuses:  awsquery.Statuses{"Gone": http.StatusGone},
 		RequestID: func() string { return "rid" },
 	})
@@ -190,7 +192,7 @@ func TestEmptyElementsSelfClose(t *testing.T) {
 	}
 	s := awsquery.NewServer(awsquery.Config{
 		Namespace: ns, Version: "2014-10-31",
-		Identify:  func(*http.Request) (awsquery.Caller, error) { return awsquery.Caller{}, nil },
+		Identify:  func(*http.Request, []byte) (awsquery.Caller, error) { return awsquery.Caller{}, nil },
 		RequestID: func() string { return "rid" },
 	})
 	awsquery.Handle(s, "Op", func(awsquery.Params) (struct{}, error) { return struct{}{}, nil },

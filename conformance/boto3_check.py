@@ -8,10 +8,15 @@ here rather than talk to something else.
 
 Environment:
   AWS_ENDPOINT_URL_RDS   required, e.g. http://127.0.0.1:8080
-  AWS_ACCESS_KEY_ID      primary account (a 12-digit key is the account id); default 111111111111
-  AWS_SECRET_ACCESS_KEY  any value (signatures are not verified); default "secret"
+  AWS_ACCESS_KEY_ID      primary account's key (open mode: a 12-digit key is the account id;
+                         strict mode: a key of the server's credentials file); default 111111111111
+  AWS_SECRET_ACCESS_KEY  any value in open mode, the key's secret in strict mode; default "secret"
   AWS_DEFAULT_REGION     primary region; must be us-east-1 (expected values are us-east-1's)
-  RDSCA_SECOND_ACCOUNT   the account used for the isolation checks; default 222222222222
+  RDSCA_SECOND_ACCOUNT   the key of the account used for the isolation checks; default 222222222222
+  RDSCA_SECOND_SECRET_ACCESS_KEY
+                         its secret (strict mode); default AWS_SECRET_ACCESS_KEY
+  RDSCA_STRICT           1: the server runs --auth strict; also check that a wrong secret, an
+                         unknown key and an unsigned request are refused as AWS refuses them
 
 Usage:
   boto3_check.py            full check against a server at the real clock (2024-01-25 or later)
@@ -85,6 +90,8 @@ PRIMARY = os.environ.get("AWS_ACCESS_KEY_ID", "111111111111")
 SECRET = os.environ.get("AWS_SECRET_ACCESS_KEY", "secret")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 SECOND = os.environ.get("RDSCA_SECOND_ACCOUNT", "222222222222")
+SECOND_SECRET = os.environ.get("RDSCA_SECOND_SECRET_ACCESS_KEY") or SECRET
+STRICT = os.environ.get("RDSCA_STRICT") == "1"
 SEEN_URLS = []
 
 
@@ -96,16 +103,17 @@ def record_url(request, **_):
         )
 
 
-def client(account, region):
+def client(account, region, secret=None, unsigned=False):
     session = boto3.session.Session(
         aws_access_key_id=account,
-        aws_secret_access_key=SECRET,
+        aws_secret_access_key=secret or SECRET,
         region_name=region,
     )
     cfg = Config(
         retries={"max_attempts": 1, "mode": "standard"},
         connect_timeout=60,
         read_timeout=60,
+        signature_version=botocore.UNSIGNED if unsigned else None,
     )
     # No endpoint_url: the endpoint comes from AWS_ENDPOINT_URL_RDS alone.
     c = session.client("rds", config=cfg)
@@ -196,7 +204,7 @@ def run_current():
     eq(REGION, "us-east-1", "AWS_DEFAULT_REGION (expected values are us-east-1's)")
     check(PRIMARY != SECOND, f"primary account {PRIMARY} equals second account {SECOND}")
     a = client(PRIMARY, "us-east-1")
-    b = client(SECOND, "us-east-1")
+    b = client(SECOND, "us-east-1", SECOND_SECRET)
     a_eu = client(PRIMARY, "eu-west-1")
 
     step("reset: remove any override left by an earlier run")
@@ -319,6 +327,32 @@ def run_current():
     check_listing(a_eu, "eu-west-1", CURRENT_IDS, "rds-ca-rsa2048-g1", None)
 
 
+MSG_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
+                "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+
+
+def run_strict():
+    """Strict mode refuses what AWS refuses, with AWS's codes, statuses and messages."""
+    step("strict: wrong secret -> SignatureDoesNotMatch 403")
+    expect_error(client(PRIMARY, "us-east-1", secret=SECRET + "-wrong").describe_certificates,
+                 "SignatureDoesNotMatch", 403, "wrong secret", message=MSG_MISMATCH)
+    if SECOND_SECRET != SECRET:
+        step("strict: the second account's secret with the primary key -> SignatureDoesNotMatch 403")
+        expect_error(client(PRIMARY, "eu-west-1", secret=SECOND_SECRET).modify_certificates,
+                     "SignatureDoesNotMatch", 403, "second account's secret", message=MSG_MISMATCH,
+                     RemoveCustomerOverride=True)
+    step("strict: unknown access key -> InvalidClientTokenId 403")
+    expect_error(client("AKIARDSCANOSUCHKEY00", "us-east-1").describe_certificates,
+                 "InvalidClientTokenId", 403, "unknown key",
+                 message="The security token included in the request is invalid.")
+    step("strict: unsigned request -> MissingAuthenticationToken 403")
+    expect_error(client(PRIMARY, "us-east-1", unsigned=True).describe_certificates,
+                 "MissingAuthenticationToken", 403, "unsigned",
+                 message="Request is missing Authentication Token")
+    step("strict: the right secret still works")
+    eq(len(client(PRIMARY, "us-east-1").describe_certificates()["Certificates"]) > 0, True, "certificates listed")
+
+
 def run_clock_2024():
     eq(REGION, "us-east-1", "AWS_DEFAULT_REGION (expected values are us-east-1's)")
     a = client(PRIMARY, "us-east-1")
@@ -357,6 +391,8 @@ def main():
             return 2
         else:
             run_current()
+        if STRICT:
+            run_strict()
     except Mismatch as e:
         print(f"FAIL boto3 [{STEP[0]}]: {e}", file=sys.stderr)
         return 1

@@ -7,7 +7,10 @@
 #   RDSCA_ENDPOINT    the server, e.g. http://127.0.0.1:8080 (falls back to AWS_ENDPOINT_URL_RDS);
 #                     passed with --endpoint-url
 #   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
-#                     a 12-digit access key id is the account id; any secret works
+#                     open mode: a 12-digit access key id is the account id; any secret works.
+#                     strict mode: a key of the server's credentials file and its secret
+#   RDSCA_STRICT      1: the server runs --auth strict; also check that a wrong secret, an
+#                     unknown key and an unsigned request are refused as AWS refuses them
 #   AWS_DEFAULT_REGION
 #                     must be us-east-1 (the expected dates are us-east-1's); default us-east-1
 #
@@ -215,5 +218,26 @@ step "remove again with no override set still succeeds"
 ok modify-certificates --remove-customer-override
 pycheck "eq(d['Certificate']['CertificateIdentifier'], 'rds-ca-rsa2048-g1', 'returned id')"
 describe_all None rds-ca-rsa2048-g1
+
+if [ "${RDSCA_STRICT:-}" = 1 ]; then
+  MISMATCH="The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+  GOOD_KEY=${AWS_ACCESS_KEY_ID:-} GOOD_SECRET=${AWS_SECRET_ACCESS_KEY:-}
+
+  step "strict: wrong secret -> SignatureDoesNotMatch"
+  export AWS_SECRET_ACCESS_KEY="$GOOD_SECRET-wrong"
+  fails_with SignatureDoesNotMatch "$MISMATCH" -- describe-certificates
+  export AWS_SECRET_ACCESS_KEY="$GOOD_SECRET"
+
+  step "strict: unknown access key -> InvalidClientTokenId"
+  export AWS_ACCESS_KEY_ID=AKIARDSCANOSUCHKEY00
+  fails_with InvalidClientTokenId "The security token included in the request is invalid." -- describe-certificates
+  export AWS_ACCESS_KEY_ID="$GOOD_KEY"
+
+  step "strict: unsigned (--no-sign-request) -> MissingAuthenticationToken"
+  fails_with MissingAuthenticationToken "Request is missing Authentication Token" -- describe-certificates --no-sign-request
+
+  step "strict: the right secret still works"
+  ok describe-certificates
+fi
 
 echo "PASS cli ($VERSION)"

@@ -17,6 +17,15 @@
 //	rehearsal-boto3   conformance/rehearsal_boto3.py (AWS_ENDPOINT_URL_RDS only)
 //	rehearsal-js      conformance/js/rehearsal.mjs
 //
+// and, under strict/, the same against servers started with --auth strict --credentials FILE
+// (strict_test.go): cli-v1, cli-v2, boto3 and js share one server, each with a key of its own
+// mapped to an account of its own, and also check that a wrong secret, an unknown key and an
+// unsigned request are refused (SignatureDoesNotMatch, InvalidClientTokenId,
+// MissingAuthenticationToken, 403); go-sdk sends aws-sdk-go-v2-signed requests the others
+// cannot (expired, presigned, admin calls); clock-2024 and the boto3 and JS rehearsals get a
+// strict server each (the rehearsals check that the instance ARN names the credentials file's
+// account, sign their admin calls and check that unsigned ones are refused).
+//
 // A client that is not installed is skipped with a message saying how to install it,
 // unless RDSCA_REQUIRE_CLIENTS=1, which turns the skip into a failure (CI sets it).
 //
@@ -438,6 +447,8 @@ func TestClients(t *testing.T) {
 		env := clientEnv(t, "666666666666", "AWS_ENDPOINT_URL_RDS="+base)
 		runClient(t, env, py, absPath(t, "boto3_check.py"), "--clock-2024")
 	})
+	// The same clients against servers started with --auth strict (strict_test.go).
+	t.Run("strict", strictClients)
 }
 
 // rehearsalDelay is the rehearsal servers' --transition-delay: long enough for the

@@ -13,14 +13,21 @@ the server must be this rehearsal's alone):
   -> DescribeDBEngineVersions -> delete -> waiter db_instance_deleted.
 
 The client is configured ONLY through AWS_ENDPOINT_URL_RDS (no endpoint_url
-argument); the admin endpoint is reached at the same base URL.
+argument); the admin endpoint is reached at the same base URL. Against a strict
+server (RDSCA_STRICT=1) the admin calls are signed with botocore's SigV4Auth
+(service "rds", the session's credentials), and the rehearsal first checks that
+unsigned and wrongly signed admin calls are refused and change nothing.
 
 Environment:
   AWS_ENDPOINT_URL_RDS   required, e.g. http://127.0.0.1:8080
   AWS_ACCESS_KEY_ID      the account (a 12-digit key is the account id); default 101010101010
-  AWS_SECRET_ACCESS_KEY  any value
+  AWS_SECRET_ACCESS_KEY  any value (open mode), the key's secret (strict mode)
+  RDSCA_ACCOUNT          the account the instance ARN must name; default AWS_ACCESS_KEY_ID
+                         (open mode); in strict mode the credentials file's account of the key
   AWS_DEFAULT_REGION     must be us-east-1
   RDSCA_TRANSITION_DELAY seconds the server's --transition-delay is; default 1
+  RDSCA_STRICT           1: the server runs --auth strict: sign the admin calls, and check
+                         that unsigned ones are refused
 
 Exits 0 when every assertion holds, 1 with a FAIL line on the first mismatch.
 """
@@ -31,19 +38,26 @@ import os
 import re
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import boto3
 import botocore
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, WaiterError
 
 UTC = datetime.timezone.utc
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_RDS", "").rstrip("/")
-ACCOUNT = os.environ.get("AWS_ACCESS_KEY_ID", "101010101010")
+KEY = os.environ.get("AWS_ACCESS_KEY_ID", "101010101010")
+ACCOUNT = os.environ.get("RDSCA_ACCOUNT") or KEY
 SECRET = os.environ.get("AWS_SECRET_ACCESS_KEY", "secret")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 DELAY = float(os.environ.get("RDSCA_TRANSITION_DELAY", "1"))
+STRICT = os.environ.get("RDSCA_STRICT") == "1"
+SESSION = boto3.session.Session(aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name=REGION)
 DB = "rehearsal-boto3"
 G1 = ["rds-ca-ecc384-g1", "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1"]
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # datetime.weekday() order
@@ -79,15 +93,59 @@ def add_years(t, n):
         return t.replace(year=t.year + n, month=3, day=1)
 
 
+def admin_send(method, path, body=None, credentials=None):
+    """Sends an admin request, signed with SigV4 (service "rds") when credentials are
+    given; returns the status, Content-Type and decoded JSON body."""
+    data = b"" if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if credentials is not None:
+        req = AWSRequest(method=method, url=ENDPOINT + path, data=data, headers=headers)
+        SigV4Auth(credentials, "rds", REGION).add_auth(req)
+        headers = dict(req.headers.items())
+    req = urllib.request.Request(ENDPOINT + path, data=data or None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers.get("Content-Type"), json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, e.headers.get("Content-Type"), json.loads(e.read())
+
+
 def admin(method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(ENDPOINT + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        eq(r.status, 200, f"{method} {path} status")
-        eq(r.headers.get("Content-Type"), "application/json", f"{method} {path} Content-Type")
-        v = json.loads(r.read())
+    """An admin call that must succeed; signed with the session's credentials against a
+    strict server. Returns the clock it answers."""
+    creds = SESSION.get_credentials() if STRICT else None
+    status, ctype, v = admin_send(method, path, body, creds)
+    eq(status, 200, f"{method} {path} status ({v})")
+    eq(ctype, "application/json", f"{method} {path} Content-Type")
     return datetime.datetime.fromisoformat(v["now"].replace("Z", "+00:00"))
+
+
+def expect_admin_refused(method, path, body, credentials, code, status):
+    got, ctype, v = admin_send(method, path, body, credentials)
+    eq((got, v.get("code")), (status, code), f"{method} {path}: status and code ({v})")
+    eq(ctype, "application/json", f"{method} {path} Content-Type")
+    check(v.get("error"), f"{method} {path}: no error message in {v}")
+    print(f"    ok: {method} {path} -> {code} ({status})", flush=True)
+
+
+def strict_admin_refusals(c):
+    """A strict server's admin endpoints refuse unsigned and wrongly signed calls, and
+    those change nothing."""
+    before = clock_now()
+    expect_admin_refused("GET", "/_rdsca/clock", None, None, "MissingAuthenticationToken", 403)
+    expect_admin_refused("POST", "/_rdsca/clock/advance", {"days": 8}, None, "MissingAuthenticationToken", 403)
+    expect_admin_refused("POST", "/_rdsca/reset", None, None, "MissingAuthenticationToken", 403)
+    expect_admin_refused("POST", "/moto-api/reset", None, None, "MissingAuthenticationToken", 403)
+    expect_admin_refused("POST", "/_rdsca/clock/advance", {"days": 8}, Credentials(KEY, SECRET + "-wrong"),
+                         "SignatureDoesNotMatch", 403)
+    expect_admin_refused("POST", "/_rdsca/reset", None, Credentials("AKIARDSCANOSUCHKEY00", SECRET),
+                         "InvalidClientTokenId", 403)
+    after = clock_now()
+    check(datetime.timedelta(0) <= after - before < datetime.timedelta(seconds=30),
+          f"refused calls moved the clock from {before} to {after}")
+    eq(c.describe_certificates()["DefaultCertificateForNewLaunches"], "rds-ca-rsa4096-g1",
+       "DefaultCertificateForNewLaunches after refused resets")
 
 
 def clock_now():
@@ -113,9 +171,8 @@ def record_url(request, **_):
 
 
 def client():
-    session = boto3.session.Session(aws_access_key_id=ACCOUNT, aws_secret_access_key=SECRET, region_name=REGION)
     cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=60, read_timeout=60)
-    c = session.client("rds", config=cfg)  # no endpoint_url: AWS_ENDPOINT_URL_RDS only
+    c = SESSION.client("rds", config=cfg)  # no endpoint_url: AWS_ENDPOINT_URL_RDS only
     c.meta.events.register("before-send.rds", record_url)
     return c
 
@@ -187,6 +244,10 @@ def run():
     eq(r["Certificate"]["CertificateIdentifier"], "rds-ca-rsa4096-g1", "ModifyCertificates id")
     eq(r["Certificate"]["CustomerOverride"], True, "CustomerOverride")
     eq(c.describe_certificates()["DefaultCertificateForNewLaunches"], "rds-ca-rsa4096-g1", "DefaultCertificateForNewLaunches")
+
+    if STRICT:
+        step("strict: admin calls unsigned or wrongly signed are refused and change nothing")
+        strict_admin_refusals(c)
 
     step("create-db-instance postgres: creating, on the override")
     t_create = clock_now()
@@ -262,7 +323,8 @@ def main():
     if not ENDPOINT:
         print("rehearsal_boto3: AWS_ENDPOINT_URL_RDS is not set", file=sys.stderr)
         return 2
-    print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}; AWS_ENDPOINT_URL_RDS={ENDPOINT}; account {ACCOUNT}", flush=True)
+    print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}; AWS_ENDPOINT_URL_RDS={ENDPOINT}; key {KEY}, account {ACCOUNT}"
+          f"{'; strict (signed admin calls)' if STRICT else ''}", flush=True)
     try:
         run()
     except Mismatch as e:

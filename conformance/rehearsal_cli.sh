@@ -21,9 +21,13 @@
 #   RDSCA_ENDPOINT    the server, e.g. http://127.0.0.1:8080 (falls back to AWS_ENDPOINT_URL_RDS);
 #                     passed with --endpoint-url, and the admin endpoint's base URL
 #   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
-#                     a 12-digit access key id is the account id; any secret works
+#                     open mode: a 12-digit access key id is the account id; any secret works.
+#                     strict mode: a key of the server's credentials file and its secret
+#   RDSCA_ACCOUNT     the account the instance ARN must name; default AWS_ACCESS_KEY_ID
 #   AWS_DEFAULT_REGION  must be us-east-1
 #   RDSCA_TRANSITION_DELAY  seconds the server's --transition-delay is; default 1
+#   RDSCA_STRICT      1: the server runs --auth strict: the admin calls are signed (SigV4,
+#                     service rds) with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
 #
 # Output is requested with --output json and parsed with python3; the script stops
 # with a non-zero exit and a FAIL line on the first mismatch.
@@ -88,13 +92,34 @@ wait_for() {
   [ "$RC" -eq 0 ] || fail "aws rds wait $1 exited $RC: $ERR"
   echo "    wait $1 done in $((SECONDS - t0))s"
 }
-# admin METHOD PATH [JSON]: call the admin endpoint; prints the clock reading.
+# admin METHOD PATH [JSON]: call the admin endpoint; prints the clock reading. With
+# RDSCA_STRICT=1 the call is signed with SigV4 (service rds), here with the standard
+# library alone: the CLI's own Python need not be this python3.
 admin() {
   python3 - "$ENDPOINT" "$@" <<'EOF'
-import json, sys, urllib.request
+import datetime, hashlib, hmac, json, os, sys, urllib.parse, urllib.request
 base, method, path = sys.argv[1:4]
-body = sys.argv[4].encode() if len(sys.argv) > 4 else None
-req = urllib.request.Request(base + path, data=body, method=method, headers={"Content-Type": "application/json"})
+body = sys.argv[4].encode() if len(sys.argv) > 4 else b""
+headers = {"Content-Type": "application/json"}
+if os.environ.get("RDSCA_STRICT") == "1":
+    key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    url = urllib.parse.urlsplit(base + path)
+    signed = {"content-type": "application/json", "host": url.netloc, "x-amz-date": amz_date}
+    names = ";".join(sorted(signed))
+    canonical = "\n".join([method, url.path or "/", ""] + [k + ":" + signed[k] for k in sorted(signed)]
+                          + ["", names, hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/{region}/rds/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ("AWS4" + secret).encode()
+    for part in (day, region, "rds", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["X-Amz-Date"] = amz_date
+    headers["Authorization"] = f"AWS4-HMAC-SHA256 Credential={key}/{scope}, SignedHeaders={names}, Signature={signature}"
+req = urllib.request.Request(base + path, data=body or None, method=method, headers=headers)
 with urllib.request.urlopen(req, timeout=30) as r:
     assert r.status == 200, r.status
     assert r.headers.get("Content-Type") == "application/json", r.headers.get("Content-Type")
@@ -107,7 +132,7 @@ import datetime, json, os, re, sys
 d = json.loads(os.environ["RDSCA_JSON"]) if os.environ["RDSCA_JSON"].strip() else None
 MAJOR = int(os.environ["RDSCA_CLI_MAJOR"])
 DB = os.environ["RDSCA_DB"]
-ACCOUNT = os.environ.get("AWS_ACCESS_KEY_ID", "")
+ACCOUNT = os.environ.get("RDSCA_ACCOUNT") or os.environ.get("AWS_ACCESS_KEY_ID", "")
 DELAY = float(os.environ["RDSCA_DELAY"])
 class Mismatch(Exception): pass
 def check(c, m):

@@ -22,7 +22,7 @@ import (
 func shapeServer() *awsquery.Server {
 	s := awsquery.NewServer(awsquery.Config{
 		Namespace: Namespace, Version: Version,
-		Identify:  func(*http.Request) (awsquery.Caller, error) { return awsquery.Caller{}, nil },
+		Identify:  func(*http.Request, []byte) (awsquery.Caller, error) { return awsquery.Caller{}, nil },
 		RequestID: func() string { return "00000000-0000-4000-8000-000000000000" },
 	})
 	none := func(awsquery.Params) (struct{}, error) { return struct{}{}, nil }

@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -14,7 +16,10 @@ import (
 )
 
 // AdminPrefix is the path prefix of rdsca's own endpoints, outside the AWS
-// API: JSON in and out.
+// API: JSON in and out. In strict mode (Config.Auth set) they, and
+// MotoResetPath, take only requests SigV4-signed (service "rds") by a key of
+// the credentials file, any key: they act on the whole server, not on the
+// key's account. In open mode they take any request, as the API does.
 const AdminPrefix = "/_rdsca/"
 
 // Admin endpoint paths.
@@ -57,6 +62,10 @@ const maxAdvance = 100 * 365 * 24 * time.Hour
 
 // serveAdmin routes the admin endpoints.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	r, ok := s.authorizeAdmin(w, r)
+	if !ok {
+		return
+	}
 	switch r.URL.Path {
 	case ClockPath:
 		switch r.Method {
@@ -84,6 +93,62 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// adminKey is the context key of the access key id that signed an admin
+// request in strict mode.
+type adminKey struct{}
+
+// authorizeAdmin lets an admin request through in open mode. In strict mode
+// it verifies the request's SigV4 signature as the API does (same verifier,
+// same order of checks, service "rds") and answers the refusal itself, as
+// JSON {"error": message, "code": AWS code} with the API's status: 403, or
+// 400 for signing information that cannot be read. The body is read
+// (within maxAdminBody) for the payload hash, and replayed to the handler.
+func (s *Server) authorizeAdmin(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	if s.cfg.Auth == nil {
+		return r, true
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is over %d bytes", maxAdminBody))
+		} else {
+			writeJSONError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		}
+		return r, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	caller, err := s.cfg.Auth.identify(r, body, s.cfg.Logger)
+	if err != nil {
+		var e *rds.Error
+		if !errors.As(err, &e) {
+			s.cfg.Logger.Error("admin request: verifying the signature failed", "path", r.URL.Path, "err", err)
+			writeJSONError(w, http.StatusInternalServerError, "verifying the signature failed")
+			return r, false
+		}
+		msg := e.Message
+		if e.Code == CodeMissingAuthenticationToken {
+			msg += " (in strict mode the admin endpoints take only requests signed with SigV4, service rds, by a key of the credentials file)"
+		}
+		s.cfg.Logger.Info("admin request refused", "method", r.Method, "path", r.URL.Path, "code", e.Code, "remote", r.RemoteAddr)
+		writeJSON(w, authStatus(e.Code), struct {
+			Error string `json:"error"`
+			Code  string `json:"code"`
+		}{msg, e.Code})
+		return r, false
+	}
+	return r.WithContext(context.WithValue(r.Context(), adminKey{}, caller.AccessKeyID)), true
+}
+
+// adminLog is the logger of an admin request's changes: in strict mode it
+// names the access key that signed the request.
+func (s *Server) adminLog(r *http.Request) *slog.Logger {
+	if key, ok := r.Context().Value(adminKey{}).(string); ok && key != "" {
+		return s.cfg.Logger.With("access_key_id", key)
+	}
+	return s.cfg.Logger
+}
+
 // resetOK is the answer of a reset, moto's words.
 const resetOK = `{"status": "ok"}`
 
@@ -101,8 +166,13 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 
 // serveMotoReset answers POST /moto-api/reset as moto's server mode does:
 // 200 {"status": "ok"}, and for other methods 400 {"Error": "Need to POST
-// to reset Moto"}. The body is ignored, as moto ignores it.
+// to reset Moto"}. The body is ignored, as moto ignores it (in strict mode
+// it is only hashed, for the signature).
 func (s *Server) serveMotoReset(w http.ResponseWriter, r *http.Request) {
+	r, ok := s.authorizeAdmin(w, r)
+	if !ok {
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeRaw(w, http.StatusBadRequest, `{"Error": "Need to POST to reset Moto"}`)
 		return
@@ -126,7 +196,7 @@ func (s *Server) resetState(w http.ResponseWriter, r *http.Request) bool {
 		writeJSONError(w, http.StatusInternalServerError, "reset failed: "+err.Error())
 		return false
 	}
-	s.cfg.Logger.Info("state reset", "path", r.URL.Path)
+	s.adminLog(r).Info("state reset", "path", r.URL.Path)
 	return true
 }
 
@@ -160,7 +230,7 @@ func (s *Server) setClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Set(t)
-	s.cfg.Logger.Info("clock set", "now", t.UTC().Format(time.RFC3339Nano))
+	s.adminLog(r).Info("clock set", "now", t.UTC().Format(time.RFC3339Nano))
 	s.writeNow(w)
 }
 
@@ -202,7 +272,7 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.Advance(d)
-	s.cfg.Logger.Info("clock advanced", "by", d.String(), "now", s.cfg.Clock.Now().UTC().Format(time.RFC3339Nano))
+	s.adminLog(r).Info("clock advanced", "by", d.String(), "now", s.cfg.Clock.Now().UTC().Format(time.RFC3339Nano))
 	s.writeNow(w)
 }
 

@@ -1,12 +1,19 @@
 package server_test
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/rdsca/rdsca/clock"
 	"github.com/rdsca/rdsca/memory"
@@ -301,4 +308,292 @@ func TestResetUnsupported(t *testing.T) {
 			t.Errorf("POST %s: %d %v", path, status, m)
 		}
 	}
+}
+
+// strictAdmin runs a strict-mode server (strictKeys) whose clock is fixed at
+// 2024-01-01 and whose account 111111111111 has an override, and returns it
+// and its URL.
+func strictAdmin(t *testing.T) (*server.Server, string) {
+	t.Helper()
+	creds, err := server.NewCredentials(strictKeys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{
+		Store:     memory.New(),
+		Clock:     clock.NewFixed(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Generator: keys,
+		Auth:      &server.Auth{Credentials: creds},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Service().ModifyCertificates(t.Context(), aliceScope, rds.ModifyCertificatesInput{CertificateIdentifier: "rds-ca-ecc384-g1"}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return srv, hs.URL
+}
+
+var aliceScope = rds.Scope{Account: "111111111111", Region: "us-east-1"}
+
+// adminRequest is a request to an admin endpoint of base.
+func adminRequest(t *testing.T, method, url, body string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r
+}
+
+// signAdmin signs r (whose body is body) with aws-sdk-go-v2's signer for
+// service, in us-east-1, now.
+func signAdmin(t *testing.T, r *http.Request, key, secret, service, body string) *http.Request {
+	t.Helper()
+	sum := sha256.Sum256([]byte(body))
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, r,
+		hex.EncodeToString(sum[:]), service, "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// sendAdmin sends r and returns the status and the decoded JSON body.
+func sendAdmin(t *testing.T, r *http.Request) (int, map[string]any) {
+	t.Helper()
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", r.Method, r.URL.Path, ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s %s: body is not JSON: %v\n%s", r.Method, r.URL.Path, err, b)
+	}
+	return res.StatusCode, m
+}
+
+// untouched checks that the clock and alice's override are as strictAdmin
+// left them.
+func untouched(t *testing.T, srv *server.Server, base string) {
+	t.Helper()
+	if def, err := srv.Service().DefaultCertificate(t.Context(), aliceScope); err != nil || def != "rds-ca-ecc384-g1" {
+		t.Errorf("override gone: default %s, %v", def, err)
+	}
+	status, m := sendAdmin(t, signAdmin(t, adminRequest(t, "GET", base+server.ClockPath, ""), "AKIABOB", "bob-secret", "rds", ""))
+	if status != 200 || m["now"] != "2024-01-01T00:00:00Z" {
+		t.Errorf("clock moved: %d %v", status, m)
+	}
+}
+
+// In strict mode the admin endpoints refuse what the API refuses, with its
+// codes and statuses, as JSON.
+func TestStrictAdminRefused(t *testing.T) {
+	srv, base := strictAdmin(t)
+	endpoints := []struct{ method, path, body string }{
+		{"GET", server.ClockPath, ""},
+		{"HEAD", server.ClockPath, ""},
+		{"PUT", server.ClockPath, `{"now":"2030-01-01T00:00:00Z"}`},
+		{"POST", server.AdvancePath, `{"days":8}`},
+		{"POST", server.ResetPath, ""},
+		{"POST", server.ResetPath, "{}"},
+		{"POST", server.MotoResetPath, ""},
+		// Refused before routing: no method or path is told apart.
+		{"GET", server.MotoResetPath, ""},
+		{"DELETE", server.ClockPath, ""},
+		{"GET", server.AdminPrefix + "nothing", ""},
+	}
+	for _, tc := range []struct {
+		name   string
+		sign   func(r *http.Request, body string) *http.Request
+		status int
+		code   string
+		prefix string
+	}{
+		{"unsigned", func(r *http.Request, _ string) *http.Request { return r }, 403, server.CodeMissingAuthenticationToken, server.MsgMissingAuthenticationToken},
+		{"wrong secret", func(r *http.Request, body string) *http.Request {
+			return signAdmin(t, r, "AKIAALICE", "bob-secret", "rds", body)
+		}, 403, server.CodeSignatureDoesNotMatch, "The request signature we calculated does not match"},
+		{"unknown key", func(r *http.Request, body string) *http.Request {
+			return signAdmin(t, r, "AKIANOBODY", "alice-secret", "rds", body)
+		}, 403, server.CodeInvalidClientTokenID, server.MsgInvalidClientTokenID},
+		{"another service", func(r *http.Request, body string) *http.Request {
+			return signAdmin(t, r, "AKIAALICE", "alice-secret", "execute-api", body)
+		}, 403, server.CodeSignatureDoesNotMatch, "Credential should be scoped to correct service: 'rds'."},
+		{"malformed", func(r *http.Request, _ string) *http.Request {
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAALICE/20240101/us-east-1/rds/aws4_request")
+			return r
+		}, 400, server.CodeIncompleteSignature, "Authorization header requires 'Signature' parameter."},
+		{"body changed after signing", func(r *http.Request, body string) *http.Request {
+			r = signAdmin(t, r, "AKIAALICE", "alice-secret", "rds", body)
+			other := `{"days":3650}`
+			r.Body, r.ContentLength = io.NopCloser(strings.NewReader(other)), int64(len(other))
+			return r
+		}, 403, server.CodeSignatureDoesNotMatch, "The request signature we calculated does not match"},
+		{"expired", func(r *http.Request, body string) *http.Request {
+			sum := sha256.Sum256([]byte(body))
+			if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIAALICE", SecretAccessKey: "alice-secret"}, r,
+				hex.EncodeToString(sum[:]), "rds", "us-east-1", time.Now().Add(-20*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}, 403, server.CodeSignatureDoesNotMatch, "Signature expired: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, e := range endpoints {
+				r := tc.sign(adminRequest(t, e.method, base+e.path, e.body), e.body)
+				if e.method == "HEAD" {
+					res, err := http.DefaultClient.Do(r)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res.Body.Close()
+					if res.StatusCode != tc.status {
+						t.Errorf("HEAD %s: %d, want %d", e.path, res.StatusCode, tc.status)
+					}
+					continue
+				}
+				status, m := sendAdmin(t, r)
+				msg, _ := m["error"].(string)
+				if status != tc.status || m["code"] != tc.code || !strings.HasPrefix(msg, tc.prefix) {
+					t.Errorf("%s %s: %d %v, want %d %s %q...", e.method, e.path, status, m, tc.status, tc.code, tc.prefix)
+				}
+			}
+			untouched(t, srv, base)
+		})
+	}
+	// An unsigned body over the admin bound is refused without being read
+	// whole.
+	status, m := sendAdmin(t, adminRequest(t, "POST", base+server.ResetPath, strings.Repeat(" ", 100<<10)))
+	if status != http.StatusRequestEntityTooLarge || m["error"] == nil {
+		t.Errorf("large body: %d %v", status, m)
+	}
+	untouched(t, srv, base)
+}
+
+// In strict mode a request signed by any key of the file may use the admin
+// endpoints, header-signed or presigned; they act on every account.
+func TestStrictAdminSigned(t *testing.T) {
+	srv, base := strictAdmin(t)
+	do := func(key, secret, method, path, body string) (int, map[string]any) {
+		t.Helper()
+		return sendAdmin(t, signAdmin(t, adminRequest(t, method, base+path, body), key, secret, "rds", body))
+	}
+	steps := []struct {
+		key, secret, method, path, body string
+		status                          int
+		now                             string
+	}{
+		{"AKIABOB", "bob-secret", "GET", server.ClockPath, "", 200, "2024-01-01T00:00:00Z"},
+		{"AKIABOB", "bob-secret", "PUT", server.ClockPath, `{"now":"2024-08-20T00:00:00Z"}`, 200, "2024-08-20T00:00:00Z"},
+		{"333333333333", "carol-secret", "POST", server.AdvancePath, `{"days":8}`, 200, "2024-08-28T00:00:00Z"},
+		// Once signed, the endpoints answer as in open mode.
+		{"AKIABOB", "bob-secret", "POST", server.AdvancePath, `{}`, 400, ""},
+		{"AKIABOB", "bob-secret", "DELETE", server.ClockPath, "", 405, ""},
+		{"AKIABOB", "bob-secret", "GET", server.AdminPrefix + "nothing", "", 404, ""},
+		{"AKIABOB", "bob-secret", "POST", server.ResetPath, "not json", 400, ""},
+	}
+	for _, s := range steps {
+		status, m := do(s.key, s.secret, s.method, s.path, s.body)
+		if status != s.status || (s.now != "" && m["now"] != s.now) || (s.now == "" && m["error"] == nil) {
+			t.Errorf("%s %s %s by %s: %d %v, want %d %s", s.method, s.path, s.body, s.key, status, m, s.status, s.now)
+		}
+	}
+
+	// Bob's key resets every account, Alice's included.
+	status, m := do("AKIABOB", "bob-secret", "POST", server.ResetPath, "")
+	if status != 200 || m["status"] != "ok" {
+		t.Fatalf("reset: %d %v", status, m)
+	}
+	if def, _ := srv.Service().DefaultCertificate(t.Context(), aliceScope); def != rds.DefaultIdentifier {
+		t.Errorf("alice's override after bob's reset: %s", def)
+	}
+	if _, err := srv.Service().ModifyCertificates(t.Context(), aliceScope, rds.ModifyCertificatesInput{CertificateIdentifier: "rds-ca-ecc384-g1"}); err != nil {
+		t.Fatal(err)
+	}
+	status, m = do("AKIAALICE2", "alice-secret-2", "POST", server.MotoResetPath, "ignored")
+	if status != 200 || m["status"] != "ok" {
+		t.Fatalf("moto reset: %d %v", status, m)
+	}
+	if def, _ := srv.Service().DefaultCertificate(t.Context(), aliceScope); def != rds.DefaultIdentifier {
+		t.Errorf("override after moto reset: %s", def)
+	}
+	status, m = do("AKIABOB", "bob-secret", "GET", server.MotoResetPath, "")
+	if status != 400 || m["Error"] != "Need to POST to reset Moto" {
+		t.Errorf("signed GET moto reset: %d %v", status, m)
+	}
+
+	// Presigned (query-string) requests are verified too.
+	presign := func(method, path string) string {
+		r, _ := http.NewRequest(method, base+path+"?X-Amz-Expires=60", nil)
+		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIABOB", SecretAccessKey: "bob-secret"}, r,
+			"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "rds", "eu-west-1", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	if status, m := sendAdmin(t, adminRequest(t, "GET", presign("GET", server.ClockPath), "")); status != 200 || m["now"] != "2024-08-28T00:00:00Z" {
+		t.Errorf("presigned GET: %d %v", status, m)
+	}
+	u := presign("POST", server.AdvancePath)
+	// The body is not signed by a presigned URL's signer here: its payload
+	// hash is the empty body's, so a body is refused.
+	if status, m := sendAdmin(t, adminRequest(t, "POST", u, `{"days":1}`)); status != 403 || m["code"] != server.CodeSignatureDoesNotMatch {
+		t.Errorf("presigned POST with a body: %d %v", status, m)
+	}
+	tampered := strings.Replace(presign("GET", server.ClockPath), "X-Amz-Expires=60", "X-Amz-Expires=600", 1)
+	if status, m := sendAdmin(t, adminRequest(t, "GET", tampered, "")); status != 403 || m["code"] != server.CodeSignatureDoesNotMatch {
+		t.Errorf("tampered presigned GET: %d %v", status, m)
+	}
+}
+
+// Health, readiness and metrics stay unauthenticated in strict mode.
+func TestStrictModeLeavesHealthAndMetricsOpen(t *testing.T) {
+	_, base := strictAdmin(t)
+	for _, path := range []string{server.HealthPath, server.ReadyPath, server.MetricsPath} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s unsigned: %d", path, res.StatusCode)
+		}
+	}
+}
+
+// Open mode does not look at the admin requests' signatures: unsigned and
+// wrongly signed requests pass, as before strict mode.
+func TestOpenAdminIgnoresSignatures(t *testing.T) {
+	srv, scopes, tps := seeded(t)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	for _, r := range []*http.Request{
+		adminRequest(t, "PUT", hs.URL+server.ClockPath, `{"now":"2030-01-01T00:00:00Z"}`),
+		signAdmin(t, adminRequest(t, "PUT", hs.URL+server.ClockPath, `{"now":"2030-01-01T00:00:00Z"}`), "AKIANOBODY", "x", "rds", `{"now":"2030-01-01T00:00:00Z"}`),
+		func() *http.Request {
+			r := adminRequest(t, "PUT", hs.URL+server.ClockPath, `{"now":"2030-01-01T00:00:00Z"}`)
+			r.Header.Set("Authorization", "AWS4-HMAC-SHA256 garbage")
+			return r
+		}(),
+	} {
+		if status, m := sendAdmin(t, r); status != 200 || m["now"] != "2030-01-01T00:00:00Z" {
+			t.Errorf("open mode, Authorization %q: %d %v", r.Header.Get("Authorization"), status, m)
+		}
+	}
+	r := signAdmin(t, adminRequest(t, "POST", hs.URL+server.MotoResetPath, ""), "AKIANOBODY", "x", "ec2", "")
+	if status, m := sendAdmin(t, r); status != 200 || m["status"] != "ok" {
+		t.Errorf("open mode moto reset: %d %v", status, m)
+	}
+	wantReset(t, srv, scopes, tps)
 }

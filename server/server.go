@@ -43,6 +43,24 @@ type Config struct {
 	// modifying, rebooting, deleting) lasts on the clock; 0 makes changes
 	// immediate.
 	Delay time.Duration
+	// Auth, if set, verifies the SigV4 signature of every API and admin
+	// request against its credentials (strict mode); nil accepts any
+	// well-formed signature and takes the account from the access key id
+	// (open mode), and leaves the admin endpoints unsigned.
+	Auth *Auth
+	// MaxParams bounds the parameters of an API request; 0 means the
+	// protocol default (awsquery.DefaultMaxParams).
+	MaxParams int
+	// MaxConcurrent bounds the API requests served at once; 0 means
+	// awsquery.DefaultMaxConcurrent, a negative value no bound. Health,
+	// metrics and admin endpoints are not counted.
+	MaxConcurrent int
+	// QueueTimeout is how long an API request over MaxConcurrent waits for
+	// a slot before it gets Throttling; 0 means awsquery.DefaultQueueTimeout.
+	QueueTimeout time.Duration
+	// ReadyTimeout bounds the store ping of ReadyPath; 0 means
+	// DefaultReadyTimeout.
+	ReadyTimeout time.Duration
 }
 
 // Server is rdsca as an http.Handler.
@@ -50,6 +68,7 @@ type Server struct {
 	cfg     Config
 	service *rds.Service
 	mux     *http.ServeMux
+	metrics *metrics
 }
 
 // New returns a Server for cfg.
@@ -66,25 +85,40 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Generator == nil {
 		cfg.Generator = ca.Generator{}
 	}
-	svc, err := rds.New(rds.Config{Store: cfg.Store, Clock: cfg.Clock, Catalog: cfg.Catalog, Generator: cfg.Generator, Delay: cfg.Delay})
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = DefaultReadyTimeout
+	}
+	m := newMetrics()
+	store := cfg.Store
+	if store != nil {
+		store = newTimedStore(store, m.store)
+	}
+	svc, err := rds.New(rds.Config{Store: store, Clock: cfg.Clock, Catalog: cfg.Catalog, Generator: cfg.Generator, Delay: cfg.Delay})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, service: svc, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, service: svc, mux: http.NewServeMux(), metrics: m}
 	api := awsquery.NewServer(awsquery.Config{
-		Namespace:    rdsapi.Namespace,
-		Version:      rdsapi.Version,
-		Identify:     s.identify,
-		Statuses:     rdsapi.Statuses,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger:       cfg.Logger,
-		RequestID:    cfg.RequestID,
+		Namespace:     rdsapi.Namespace,
+		Version:       rdsapi.Version,
+		Identify:      s.identify,
+		Statuses:      rdsapi.Statuses,
+		MaxBodyBytes:  cfg.MaxBodyBytes,
+		Logger:        cfg.Logger,
+		RequestID:     cfg.RequestID,
+		MaxParams:     cfg.MaxParams,
+		MaxConcurrent: cfg.MaxConcurrent,
+		QueueTimeout:  cfg.QueueTimeout,
+		Observe:       s.observe,
 	})
 	rdsapi.Register(api, svc)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	for _, a := range api.Actions() {
+		m.addAction(a)
+	}
+	m.addInFlight(api)
+	s.mux.HandleFunc("GET "+HealthPath, serveHealth)
+	s.mux.HandleFunc("GET "+ReadyPath, s.serveReady)
+	s.mux.Handle("GET "+MetricsPath, m.handler())
 	s.mux.HandleFunc(AdminPrefix, s.serveAdmin)
 	s.mux.HandleFunc(MotoResetPath, s.serveMotoReset)
 	s.mux.Handle("/", api)
@@ -97,9 +131,14 @@ func (s *Server) Service() *rds.Service { return s.service }
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// identify reads the caller from the request's SigV4 credential scope.
-// Signatures are not verified.
-func (s *Server) identify(r *http.Request) (awsquery.Caller, error) {
+// identify reads the caller from the request's SigV4 credential scope. In
+// strict mode (Config.Auth set) the signature is verified against the
+// credentials file and the account is the key's; in open mode signatures are
+// not verified and the account comes from the access key id.
+func (s *Server) identify(r *http.Request, body []byte) (awsquery.Caller, error) {
+	if s.cfg.Auth != nil {
+		return s.cfg.Auth.identify(r, body, s.cfg.Logger)
+	}
 	sig, err := sigv4.FromRequest(r, rdsapi.SigningName)
 	var malformed *sigv4.MalformedError
 	var scope *sigv4.ScopeError

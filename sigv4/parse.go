@@ -1,4 +1,5 @@
-// Package sigv4 reads AWS Signature Version 4 credentials from requests.
+// Package sigv4 reads AWS Signature Version 4 credentials from requests
+// and verifies their signatures.
 package sigv4
 
 import (

@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -60,6 +58,12 @@ type Main struct {
 	Clock   string
 	// TransitionDelay is how long each transitional instance status lasts.
 	TransitionDelay time.Duration
+	// Auth is "open" (any well-formed signature) or "strict" (signatures
+	// verified against the Credentials file).
+	Auth        string
+	Credentials string
+	// Operating holds the limit and log flags.
+	Operating
 }
 
 // DefaultTransitionDelay is --transition-delay's default.
@@ -80,6 +84,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.Store, "store", env("store", "sqlite"), "store: memory or sqlite (RDSCA_STORE)")
 	fs.StringVar(&m.Region, "region", env("region", server.DefaultRegion), "region of unsigned requests (RDSCA_REGION)")
 	fs.StringVar(&m.Clock, "clock", env("clock", ""), "start the clock at this RFC 3339 `instant`; it then advances with real time (RDSCA_CLOCK)")
+	fs.StringVar(&m.Auth, "auth", env("auth", AuthOpen), "open: accept any well-formed signature, the account is the access key id (loopback only); strict: verify SigV4 signatures against --credentials (RDSCA_AUTH)")
+	fs.StringVar(&m.Credentials, "credentials", env("credentials", ""), "`file` of the keys strict mode accepts, one \"ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID\" a line (RDSCA_CREDENTIALS)")
 	delay := DefaultTransitionDelay
 	if v := env("transition-delay", ""); v != "" {
 		d, err := time.ParseDuration(v)
@@ -89,11 +95,20 @@ func (m *Main) ParseFlags(args []string) error {
 		delay = d
 	}
 	fs.DurationVar(&m.TransitionDelay, "transition-delay", delay, "how long each transitional instance status (creating, modifying, rebooting, deleting) lasts, a Go `duration`; 0 makes changes immediate (RDSCA_TRANSITION_DELAY)")
+	if err := m.operatingFlags(fs, env); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := m.checkOperating(); err != nil {
 		return err
 	}
 	if m.TransitionDelay < 0 {
 		return fmt.Errorf("--transition-delay %s must not be negative", m.TransitionDelay)
+	}
+	if err := m.checkAuthFlags(); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -127,13 +142,17 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		start = t
 	}
 	clk := clock.NewOffset(start)
+	auth, err := m.loadAuth()
+	if err != nil {
+		return err
+	}
 	store, err := m.openStore()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	logger := slog.New(slog.NewTextHandler(m.Stderr, nil))
-	srv, err := server.New(server.Config{Store: store, Clock: clk, Region: m.Region, Logger: logger, Delay: m.TransitionDelay})
+	logger := m.newLogger(m.Stderr)
+	srv, err := server.New(m.serverLimits(server.Config{Store: store, Clock: clk, Region: m.Region, Logger: logger, Delay: m.TransitionDelay, Auth: auth}))
 	if err != nil {
 		return err
 	}
@@ -141,10 +160,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", m.Listen, unwrapOpError(err))
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	m.warnOpenBeyondLoopback(logger, ln.Addr())
+	hs := srv.HTTPServer(m.timeouts())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", m.Store, "data_dir", m.dataDirIfUsed(), "region", m.Region, "transition_delay", m.TransitionDelay.String())
+	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", m.Store, "data_dir", m.dataDirIfUsed(), "region", m.Region, "transition_delay", m.TransitionDelay.String(), "auth", m.Auth)
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}

@@ -5,7 +5,10 @@
 //   RDSCA_ENDPOINT      the server, e.g. http://127.0.0.1:8080 (passed as the client's
 //                       `endpoint` option; falls back to AWS_ENDPOINT_URL_RDS)
 //   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
-//                       a 12-digit access key id is the account id; any secret works
+//                       open mode: a 12-digit access key id is the account id; any secret
+//                       works. strict mode: a key of the server's credentials file and its secret
+//   RDSCA_STRICT        1: the server runs --auth strict; also check that a wrong secret, an
+//                       unknown key and an unsigned request are refused as AWS refuses them
 //   AWS_DEFAULT_REGION  must be us-east-1 (the expected dates are us-east-1's); default us-east-1
 //
 // Exits 0 when every assertion holds, 1 with a FAIL line on the first mismatch.
@@ -215,7 +218,37 @@ async function main() {
   eq(r.Certificate?.CertificateIdentifier, "rds-ca-rsa2048-g1", "returned id");
   await listing(undefined, "rds-ca-rsa2048-g1");
 
+  if (process.env.RDSCA_STRICT === "1") await strict();
+
   console.log(`PASS js (@aws-sdk/client-rds ${sdkVersion})`);
+}
+
+// Strict mode refuses what AWS refuses, with AWS's codes, statuses and messages.
+async function strict() {
+  const other = (credentials, extra = {}) =>
+    new RDSClient({ region, endpoint, credentials, maxAttempts: 1, ...extra });
+  const MISMATCH =
+    "The request signature we calculated does not match the signature you provided. " +
+    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+  step("strict: wrong secret -> SignatureDoesNotMatch 403");
+  await expectError(
+    () => other({ accessKeyId, secretAccessKey: secretAccessKey + "-wrong" }).send(new DescribeCertificatesCommand({})),
+    "SignatureDoesNotMatch", 403, "wrong secret", MISMATCH,
+  );
+  step("strict: unknown access key -> InvalidClientTokenId 403");
+  await expectError(
+    () => other({ accessKeyId: "AKIARDSCANOSUCHKEY00", secretAccessKey }).send(new DescribeCertificatesCommand({})),
+    "InvalidClientTokenId", 403, "unknown key", "The security token included in the request is invalid.",
+  );
+  step("strict: unsigned request -> MissingAuthenticationToken 403");
+  await expectError(
+    () =>
+      other({ accessKeyId, secretAccessKey }, { signer: { sign: async (request) => request } }).send(
+        new DescribeCertificatesCommand({}),
+      ),
+    "MissingAuthenticationToken", 403, "unsigned", "Request is missing Authentication Token",
+  );
 }
 
 main().then(

@@ -16,9 +16,14 @@
 //   RDSCA_ENDPOINT      the server (the client's `endpoint` option and the admin base URL;
 //                       falls back to AWS_ENDPOINT_URL_RDS)
 //   AWS_ACCESS_KEY_ID   the account (a 12-digit key is the account id); default 202020202020
-//   AWS_SECRET_ACCESS_KEY  any value
+//   AWS_SECRET_ACCESS_KEY  any value (open mode), the key's secret (strict mode)
+//   RDSCA_ACCOUNT       the account the instance ARN must name; default AWS_ACCESS_KEY_ID
+//                       (open mode); in strict mode the credentials file's account of the key
 //   AWS_DEFAULT_REGION  must be us-east-1
 //   RDSCA_TRANSITION_DELAY  seconds the server's --transition-delay is; default 1
+//   RDSCA_STRICT        1: the server runs --auth strict: the admin calls are signed with
+//                       @smithy/signature-v4 (service "rds", the client's credentials), and
+//                       unsigned and wrongly signed admin calls are checked to be refused
 //
 // Exits 0 when every assertion holds, 1 with a FAIL line on the first mismatch.
 
@@ -39,6 +44,9 @@ import {
   waitUntilDBInstanceAvailable,
   waitUntilDBInstanceDeleted,
 } from "@aws-sdk/client-rds";
+// @smithy/signature-v4 is @aws-sdk/client-rds's own signer (a dependency of it, pinned
+// by package-lock.json); its SHA-256 is the client's (client.config.sha256).
+import { SignatureV4 } from "@smithy/signature-v4";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -48,7 +56,9 @@ const endpoint = (process.env.RDSCA_ENDPOINT || process.env.AWS_ENDPOINT_URL_RDS
 const region = process.env.AWS_DEFAULT_REGION || process.env.AWS_REGION || "us-east-1";
 const accessKeyId = process.env.AWS_ACCESS_KEY_ID || "202020202020";
 const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY || "secret";
+const account = process.env.RDSCA_ACCOUNT || accessKeyId;
 const delaySec = Number(process.env.RDSCA_TRANSITION_DELAY || "1");
+const strict = process.env.RDSCA_STRICT === "1";
 const DB = "rehearsal-js";
 const G1 = ["rds-ca-ecc384-g1", "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1"];
 const DAY = 24 * 3600 * 1000;
@@ -74,20 +84,75 @@ function addYears(d, n) {
   return r;
 }
 
+// adminSend sends an admin request, signed with SigV4 (service "rds") when credentials
+// are given, and returns the status, Content-Type and body text.
+async function adminSend(method, path, body, credentials) {
+  const url = new URL(endpoint + path);
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  let headers = { "content-type": "application/json" };
+  if (credentials) {
+    const signer = new SignatureV4({ credentials, region, service: "rds", sha256: client.config.sha256 });
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname,
+      query: {},
+      headers: { ...headers, host: url.host },
+      body: text,
+    });
+    // fetch sends the URL's host itself: the one signed.
+    const { host, ...rest } = signed.headers;
+    headers = rest;
+  }
+  const res = await fetch(url, { method, headers, body: text });
+  return { status: res.status, contentType: res.headers.get("content-type"), text: await res.text() };
+}
+
+// admin is an admin call that must succeed, signed with the client's credentials
+// against a strict server; it returns the clock the server answers.
 async function admin(method, path, body) {
-  const res = await fetch(endpoint + path, {
-    method,
-    headers: { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  eq(res.status, 200, `${method} ${path} status (${text})`);
-  eq(res.headers.get("content-type"), "application/json", `${method} ${path} Content-Type`);
-  const d = new Date(JSON.parse(text).now);
-  check(!Number.isNaN(d.getTime()), `${method} ${path}: bad now in ${text}`);
+  const res = await adminSend(method, path, body, strict ? { accessKeyId, secretAccessKey } : undefined);
+  eq(res.status, 200, `${method} ${path} status (${res.text})`);
+  eq(res.contentType, "application/json", `${method} ${path} Content-Type`);
+  const d = new Date(JSON.parse(res.text).now);
+  check(!Number.isNaN(d.getTime()), `${method} ${path}: bad now in ${res.text}`);
   return d;
 }
 const clockNow = () => admin("GET", "/_rdsca/clock");
+
+async function expectAdminRefused(method, path, body, credentials, code, status) {
+  const res = await adminSend(method, path, body, credentials);
+  let v = {};
+  try {
+    v = JSON.parse(res.text);
+  } catch {
+    throw new Mismatch(`${method} ${path}: body is not JSON: ${res.text}`);
+  }
+  eq([res.status, v.code], [status, code], `${method} ${path}: status and code (${res.text})`);
+  eq(res.contentType, "application/json", `${method} ${path} Content-Type`);
+  check(v.error, `${method} ${path}: no error message in ${res.text}`);
+  console.log(`    ok: ${method} ${path} -> ${code} (${status})`);
+}
+
+// strictAdminRefusals checks that a strict server's admin endpoints refuse unsigned
+// and wrongly signed calls, and that those change nothing.
+async function strictAdminRefusals() {
+  const before = await clockNow();
+  await expectAdminRefused("GET", "/_rdsca/clock", undefined, undefined, "MissingAuthenticationToken", 403);
+  await expectAdminRefused("POST", "/_rdsca/clock/advance", { days: 8 }, undefined, "MissingAuthenticationToken", 403);
+  await expectAdminRefused("POST", "/_rdsca/reset", undefined, undefined, "MissingAuthenticationToken", 403);
+  await expectAdminRefused("POST", "/moto-api/reset", undefined, undefined, "MissingAuthenticationToken", 403);
+  await expectAdminRefused("POST", "/_rdsca/clock/advance", { days: 8 }, { accessKeyId, secretAccessKey: secretAccessKey + "-wrong" },
+    "SignatureDoesNotMatch", 403);
+  await expectAdminRefused("POST", "/_rdsca/reset", undefined, { accessKeyId: "AKIARDSCANOSUCHKEY00", secretAccessKey },
+    "InvalidClientTokenId", 403);
+  const after = await clockNow();
+  check(after - before >= 0 && after - before < 30_000, `refused calls moved the clock from ${before.toISOString()} to ${after.toISOString()}`);
+  const r = await send(new DescribeCertificatesCommand({}));
+  eq(r.DefaultCertificateForNewLaunches, "rds-ca-rsa4096-g1", "DefaultCertificateForNewLaunches after refused resets");
+}
 
 // nextWindowStart is the first start of ddd:hh24:mi-ddd:hh24:mi strictly after `after`.
 function nextWindowStart(window, after) {
@@ -120,7 +185,7 @@ function checkInstance(d, status, ca, pendingCA) {
   eq(d.DBInstanceIdentifier, DB, "DBInstanceIdentifier");
   eq(d.DBInstanceStatus, status, "DBInstanceStatus");
   eq(d.Engine, "postgres", "Engine");
-  eq(d.DBInstanceArn, `arn:aws:rds:us-east-1:${accessKeyId}:db:${DB}`, "DBInstanceArn");
+  eq(d.DBInstanceArn, `arn:aws:rds:us-east-1:${account}:db:${DB}`, "DBInstanceArn");
   check(/^db-[A-Z2-7]{26}$/.test(d.DbiResourceId ?? ""), `DbiResourceId ${show(d.DbiResourceId)}`);
   eq(d.CACertificateIdentifier, ca, "CACertificateIdentifier");
   check(d.PendingModifiedValues, "no PendingModifiedValues");
@@ -179,13 +244,18 @@ const createInput = {
 async function main() {
   check(endpoint, "set RDSCA_ENDPOINT (or AWS_ENDPOINT_URL_RDS) to the server URL");
   eq(region, "us-east-1", "region");
-  console.log(`js: @aws-sdk/client-rds ${sdkVersion} on node ${process.version}; endpoint ${endpoint}; account ${accessKeyId}`);
+  console.log(`js: @aws-sdk/client-rds ${sdkVersion} on node ${process.version}; endpoint ${endpoint}; key ${accessKeyId}, account ${account}${strict ? "; strict (signed admin calls)" : ""}`);
 
   step("override rds-ca-rsa4096-g1");
   let r = await send(new ModifyCertificatesCommand({ CertificateIdentifier: "rds-ca-rsa4096-g1" }));
   eq(r.Certificate?.CustomerOverride, true, "CustomerOverride");
   r = await send(new DescribeCertificatesCommand({}));
   eq(r.DefaultCertificateForNewLaunches, "rds-ca-rsa4096-g1", "DefaultCertificateForNewLaunches");
+
+  if (strict) {
+    step("strict: admin calls unsigned or wrongly signed are refused and change nothing");
+    await strictAdminRefusals();
+  }
 
   step("CreateDBInstance postgres: creating, on the override");
   const tCreate = await clockNow();
