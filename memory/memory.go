@@ -3,10 +3,9 @@ package memory
 
 import (
 	"context"
-	"slices"
-	"sort"
 	"sync"
 
+	"github.com/rdsca/rdsca/internal/instindex"
 	"github.com/rdsca/rdsca/rds"
 )
 
@@ -15,14 +14,11 @@ type Store struct {
 	mu        sync.RWMutex
 	overrides map[rds.Scope]string
 	cas       map[string]map[string]rds.CA
-	instances map[rds.Scope]*scopeInstances
-}
 
-// scopeInstances holds one scope's instances, by identifier and as a
-// sorted identifier list for keyset listing.
-type scopeInstances struct {
-	byID map[string]rds.Instance
-	ids  []string // sorted
+	// writeMu makes each instance write's version check and change one
+	// step. Reads go to the index alone.
+	writeMu   sync.Mutex
+	instances *instindex.Index
 }
 
 var (
@@ -35,7 +31,7 @@ func New() *Store {
 	return &Store{
 		overrides: map[rds.Scope]string{},
 		cas:       map[string]map[string]rds.CA{},
-		instances: map[rds.Scope]*scopeInstances{},
+		instances: instindex.New(),
 	}
 }
 
@@ -98,10 +94,12 @@ func (s *Store) Close() error { return nil }
 // Reset implements rds.Resetter: it forgets every override and instance of
 // every scope and keeps the CA material.
 func (s *Store) Reset(context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.overrides)
-	clear(s.instances)
+	s.instances.Reset()
 	return nil
 }
 
@@ -114,141 +112,60 @@ func clone(ca rds.CA) rds.CA {
 
 // CreateInstance implements rds.InstanceStore.
 func (s *Store) CreateInstance(_ context.Context, sc rds.Scope, in rds.Instance) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	si := s.instances[sc]
-	if si == nil {
-		si = &scopeInstances{byID: map[string]rds.Instance{}}
-		s.instances[sc] = si
-	}
-	if _, ok := si.byID[in.Identifier]; ok {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if _, ok := s.instances.Version(sc, in.Identifier); ok {
 		return rds.ErrInstanceExists
 	}
-	in = cloneInstance(in)
 	in.Version = 1
-	si.byID[in.Identifier] = in
-	i, _ := slices.BinarySearch(si.ids, in.Identifier)
-	si.ids = slices.Insert(si.ids, i, in.Identifier)
+	s.instances.Put(sc, in)
 	return nil
 }
 
 // Instance implements rds.InstanceStore.
 func (s *Store) Instance(_ context.Context, sc rds.Scope, id string) (rds.Instance, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if si := s.instances[sc]; si != nil {
-		if in, ok := si.byID[id]; ok {
-			return cloneInstance(in), nil
-		}
+	if in, ok := s.instances.Get(sc, id); ok {
+		return in, nil
 	}
 	return rds.Instance{}, rds.ErrInstanceNotStored
 }
 
 // ListInstances implements rds.InstanceStore.
 func (s *Store) ListInstances(_ context.Context, sc rds.Scope, f rds.InstanceFilter, after string, limit int) ([]rds.Instance, error) {
-	out := []rds.Instance{}
-	if limit <= 0 {
-		return out, nil
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	si := s.instances[sc]
-	if si == nil {
-		return out, nil
-	}
-	ids := si.ids
-	if len(f.IDs) > 0 {
-		// Walk the (few) requested identifiers rather than the scope.
-		ids = slices.Clone(f.IDs)
-		slices.Sort(ids)
-		ids = slices.Compact(ids)
-	}
-	start := sort.SearchStrings(ids, after)
-	if start < len(ids) && ids[start] == after {
-		start++
-	}
-	for _, id := range ids[start:] {
-		in, ok := si.byID[id]
-		if !ok || (len(f.Engines) > 0 && !slices.Contains(f.Engines, in.Engine)) {
-			continue
-		}
-		out = append(out, cloneInstance(in))
-		if len(out) == limit {
-			break
-		}
-	}
-	return out, nil
+	return s.instances.List(sc, f, after, limit), nil
 }
 
 // UpdateInstance implements rds.InstanceStore.
 func (s *Store) UpdateInstance(_ context.Context, sc rds.Scope, in rds.Instance) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	si := s.instances[sc]
-	if si == nil {
-		return rds.ErrInstanceNotStored
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.checkVersion(sc, in.Identifier, in.Version); err != nil {
+		return err
 	}
-	cur, ok := si.byID[in.Identifier]
-	switch {
-	case !ok:
-		return rds.ErrInstanceNotStored
-	case cur.Version != in.Version:
-		return rds.ErrVersionConflict
-	}
-	in = cloneInstance(in)
 	in.Version++
-	si.byID[in.Identifier] = in
+	s.instances.Put(sc, in)
 	return nil
 }
 
 // DeleteInstance implements rds.InstanceStore.
 func (s *Store) DeleteInstance(_ context.Context, sc rds.Scope, id string, version int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	si := s.instances[sc]
-	if si == nil {
-		return rds.ErrInstanceNotStored
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.checkVersion(sc, id, version); err != nil {
+		return err
 	}
-	cur, ok := si.byID[id]
-	switch {
-	case !ok:
-		return rds.ErrInstanceNotStored
-	case cur.Version != version:
-		return rds.ErrVersionConflict
-	}
-	delete(si.byID, id)
-	if i, ok := slices.BinarySearch(si.ids, id); ok {
-		si.ids = slices.Delete(si.ids, i, i+1)
-	}
-	if len(si.ids) == 0 {
-		delete(s.instances, sc)
-	}
+	s.instances.Delete(sc, id)
 	return nil
 }
 
-// cloneInstance deep-copies in, keeping nil slices and pointers nil, with
-// every time in UTC and without a monotonic reading, as the SQLite store
-// returns them.
-func cloneInstance(in rds.Instance) rds.Instance {
-	in.CreateTime = in.CreateTime.UTC()
-	in.ServerCertValidTill = in.ServerCertValidTill.UTC()
-	if in.Phases != nil {
-		ps := make([]rds.Phase, len(in.Phases))
-		for i, p := range in.Phases {
-			p.Until = p.Until.UTC()
-			ps[i] = p
-		}
-		in.Phases = ps
+// checkVersion is the compare of compare-and-swap; s.writeMu is held.
+func (s *Store) checkVersion(sc rds.Scope, id string, version int64) error {
+	cur, ok := s.instances.Version(sc, id)
+	switch {
+	case !ok:
+		return rds.ErrInstanceNotStored
+	case cur != version:
+		return rds.ErrVersionConflict
 	}
-	if in.Pending != nil {
-		p := *in.Pending
-		p.Since = p.Since.UTC()
-		in.Pending = &p
-	}
-	if in.MaintenanceOptIn != nil {
-		o := *in.MaintenanceOptIn
-		o.ApplyDate = o.ApplyDate.UTC()
-		in.MaintenanceOptIn = &o
-	}
-	return in
+	return nil
 }

@@ -6,19 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/rdsca/rdsca/internal/instindex"
 	"github.com/rdsca/rdsca/rds"
 )
 
 // Instance statements, prepared once at Open; database/sql prepares each
-// again on every pooled connection that runs it.
+// again on every pooled connection that runs it. Instance reads are
+// answered from s.instances, so only writes (and the version check of a
+// compare-and-swap write that changed nothing) reach the database.
 const (
-	qInstance = `SELECT version, data FROM instances
-		WHERE account = ? AND region = ? AND id = ?`
-	qListInstances = `SELECT version, data FROM instances
-		WHERE account = ? AND region = ? AND id > ?
-		ORDER BY id LIMIT ?`
 	qCreateInstance = `INSERT INTO instances (account, region, id, engine, version, data)
 		VALUES (?, ?, ?, ?, 1, ?)
 		ON CONFLICT (account, region, id) DO NOTHING`
@@ -29,11 +26,15 @@ const (
 		WHERE account = ? AND region = ? AND id = ? AND version = ?`
 	qInstanceVersion = `SELECT version FROM instances
 		WHERE account = ? AND region = ? AND id = ?`
+	// qAllInstances loads the index at Open, in primary key order, so
+	// every row is appended to its scope.
+	qAllInstances = `SELECT account, region, id, version, data FROM instances
+		ORDER BY account, region, id`
 )
 
 // stmts are the prepared instance statements.
 type stmts struct {
-	instance, list, create, update, delete, version *sql.Stmt
+	create, update, delete, version *sql.Stmt
 }
 
 func prepare(ctx context.Context, db *sql.DB) (_ *stmts, err error) {
@@ -42,8 +43,6 @@ func prepare(ctx context.Context, db *sql.DB) (_ *stmts, err error) {
 		dst   **sql.Stmt
 		query string
 	}{
-		{&st.instance, qInstance},
-		{&st.list, qListInstances},
 		{&st.create, qCreateInstance},
 		{&st.update, qUpdateInstance},
 		{&st.delete, qDeleteInstance},
@@ -59,12 +58,41 @@ func prepare(ctx context.Context, db *sql.DB) (_ *stmts, err error) {
 
 func (st *stmts) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.instance, st.list, st.create, st.update, st.delete, st.version} {
+	for _, s := range []*sql.Stmt{st.create, st.update, st.delete, st.version} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// loadInstances reads every stored instance into a new index, decoding
+// each row once.
+func loadInstances(ctx context.Context, db *sql.DB) (*instindex.Index, error) {
+	rows, err := db.QueryContext(ctx, qAllInstances)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	x := instindex.New()
+	for rows.Next() {
+		var sc rds.Scope
+		var id string
+		var v int64
+		var data sql.RawBytes // decoded before Next reuses it
+		if err := rows.Scan(&sc.Account, &sc.Region, &id, &v, &data); err != nil {
+			return nil, err
+		}
+		in, err := decodeInstance(v, data)
+		if err != nil {
+			return nil, fmt.Errorf("instance %s of %s/%s: %w", id, sc.Account, sc.Region, err)
+		}
+		x.Put(sc, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
 
 // encodeInstance returns the JSON stored for in at version v, as a string:
@@ -106,9 +134,27 @@ func decodeInstance(version int64, data []byte) (rds.Instance, error) {
 	return in, nil
 }
 
+// encodeCached returns the JSON stored for in at version v, as
+// encodeInstance, and the instance it decodes to: what Open would load
+// from the row, and so what the index holds.
+func encodeCached(in rds.Instance, v int64) (string, rds.Instance, error) {
+	data, err := encodeInstance(in, v)
+	if err != nil {
+		return "", rds.Instance{}, err
+	}
+	cached, err := decodeInstance(v, []byte(data))
+	return data, cached, err
+}
+
+// Instance writes change the index only once the database has them: each
+// runs under s.writeMu, and applies its change to s.instances after its
+// statement or transaction committed, before letting go of s.writeMu. An
+// error from an Exec or Commit means the write did not happen (the driver
+// rolls a failed COMMIT back), so a failed write leaves the index alone.
+
 // CreateInstance implements rds.InstanceStore.
 func (s *Store) CreateInstance(ctx context.Context, sc rds.Scope, in rds.Instance) error {
-	data, err := encodeInstance(in, 1)
+	data, cached, err := encodeCached(in, 1)
 	if err != nil {
 		return fmt.Errorf("sqlite: create instance %s: %w", in.Identifier, err)
 	}
@@ -125,106 +171,33 @@ func (s *Store) CreateInstance(ctx context.Context, sc rds.Scope, in rds.Instanc
 	if n == 0 {
 		return rds.ErrInstanceExists
 	}
+	s.instances.Put(sc, cached)
 	return nil
 }
 
-// Instance implements rds.InstanceStore.
-func (s *Store) Instance(ctx context.Context, sc rds.Scope, id string) (rds.Instance, error) {
-	var v int64
-	var data []byte
-	err := s.stmts.instance.QueryRowContext(ctx, sc.Account, sc.Region, id).Scan(&v, &data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return rds.Instance{}, rds.ErrInstanceNotStored
+// Instance implements rds.InstanceStore, from memory.
+func (s *Store) Instance(_ context.Context, sc rds.Scope, id string) (rds.Instance, error) {
+	if in, ok := s.instances.Get(sc, id); ok {
+		return in, nil
 	}
-	if err != nil {
-		return rds.Instance{}, fmt.Errorf("sqlite: instance %s: %w", id, err)
-	}
-	in, err := decodeInstance(v, data)
-	if err != nil {
-		return rds.Instance{}, fmt.Errorf("sqlite: instance %s: %w", id, err)
-	}
-	return in, nil
+	return rds.Instance{}, rds.ErrInstanceNotStored
 }
 
-// ListInstances implements rds.InstanceStore.
-func (s *Store) ListInstances(ctx context.Context, sc rds.Scope, f rds.InstanceFilter, after string, limit int) ([]rds.Instance, error) {
-	out, err := s.listInstances(ctx, sc, f, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list instances: %w", err)
-	}
-	return out, nil
-}
-
-func (s *Store) listInstances(ctx context.Context, sc rds.Scope, f rds.InstanceFilter, after string, limit int) ([]rds.Instance, error) {
-	out := []rds.Instance{}
-	if limit <= 0 {
-		return out, nil
-	}
-	var rows *sql.Rows
-	var err error
-	if len(f.IDs) == 0 && len(f.Engines) == 0 {
-		rows, err = s.stmts.list.QueryContext(ctx, sc.Account, sc.Region, after, limit)
-	} else {
-		q, args := listQuery(sc, f, after, limit)
-		rows, err = s.db.QueryContext(ctx, q, args...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v int64
-		var data []byte
-		if err := rows.Scan(&v, &data); err != nil {
-			return nil, err
-		}
-		in, err := decodeInstance(v, data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
-}
-
-// listQuery returns a filtered listing query, its IN lists one placeholder
-// per value.
-func listQuery(sc rds.Scope, f rds.InstanceFilter, after string, limit int) (string, []any) {
-	var b strings.Builder
-	args := make([]any, 0, 4+len(f.IDs)+len(f.Engines))
-	args = append(args, sc.Account, sc.Region, after)
-	b.WriteString("SELECT version, data FROM instances WHERE account = ? AND region = ? AND id > ?")
-	in := func(col string, vals []string) {
-		if len(vals) == 0 {
-			return
-		}
-		b.WriteString(" AND " + col + " IN (")
-		for i, v := range vals {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('?')
-			args = append(args, v)
-		}
-		b.WriteByte(')')
-	}
-	in("id", f.IDs)
-	in("engine", f.Engines)
-	b.WriteString(" ORDER BY id LIMIT ?")
-	args = append(args, limit)
-	return b.String(), args
+// ListInstances implements rds.InstanceStore, from memory.
+func (s *Store) ListInstances(_ context.Context, sc rds.Scope, f rds.InstanceFilter, after string, limit int) ([]rds.Instance, error) {
+	return s.instances.List(sc, f, after, limit), nil
 }
 
 // UpdateInstance implements rds.InstanceStore.
 func (s *Store) UpdateInstance(ctx context.Context, sc rds.Scope, in rds.Instance) error {
-	data, err := encodeInstance(in, in.Version+1)
+	data, cached, err := encodeCached(in, in.Version+1)
 	if err != nil {
 		return fmt.Errorf("sqlite: update instance %s: %w", in.Identifier, err)
 	}
-	err = s.casWrite(ctx, sc, in.Identifier, in.Version, func(tx *sql.Tx) (sql.Result, error) {
+	err = s.casWrite(ctx, sc, in.Identifier, func(tx *sql.Tx) (sql.Result, error) {
 		return tx.StmtContext(ctx, s.stmts.update).ExecContext(ctx,
 			in.Engine, data, sc.Account, sc.Region, in.Identifier, in.Version)
-	})
+	}, func() { s.instances.Put(sc, cached) })
 	if err != nil && !isStoreError(err) {
 		return fmt.Errorf("sqlite: update instance %s: %w", in.Identifier, err)
 	}
@@ -233,9 +206,9 @@ func (s *Store) UpdateInstance(ctx context.Context, sc rds.Scope, in rds.Instanc
 
 // DeleteInstance implements rds.InstanceStore.
 func (s *Store) DeleteInstance(ctx context.Context, sc rds.Scope, id string, version int64) error {
-	err := s.casWrite(ctx, sc, id, version, func(tx *sql.Tx) (sql.Result, error) {
+	err := s.casWrite(ctx, sc, id, func(tx *sql.Tx) (sql.Result, error) {
 		return tx.StmtContext(ctx, s.stmts.delete).ExecContext(ctx, sc.Account, sc.Region, id, version)
-	})
+	}, func() { s.instances.Delete(sc, id) })
 	if err != nil && !isStoreError(err) {
 		return fmt.Errorf("sqlite: delete instance %s: %w", id, err)
 	}
@@ -243,9 +216,10 @@ func (s *Store) DeleteInstance(ctx context.Context, sc rds.Scope, id string, ver
 }
 
 // casWrite runs write, conditional on the instance's version, in a
-// transaction; when it changes no row, it tells the caller why, from the
-// same transaction.
-func (s *Store) casWrite(ctx context.Context, sc rds.Scope, id string, version int64, write func(*sql.Tx) (sql.Result, error)) error {
+// transaction, and once that committed, applies the change to the index.
+// When write changes no row, it tells the caller why, from the same
+// transaction.
+func (s *Store) casWrite(ctx context.Context, sc rds.Scope, id string, write func(*sql.Tx) (sql.Result, error), apply func()) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -272,7 +246,11 @@ func (s *Store) casWrite(ctx context.Context, sc rds.Scope, id string, version i
 		}
 		return rds.ErrVersionConflict
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	apply()
+	return nil
 }
 
 func isStoreError(err error) bool {

@@ -9,28 +9,23 @@ import (
 	"github.com/rdsca/rdsca/rds"
 )
 
-// TestInstancePlans checks that lookups and listings search an index in
-// identifier order rather than scan the table or sort.
+// TestInstancePlans checks that the instance statements search the primary
+// key rather than scan the table, and that Open's load reads the table in
+// key order without sorting.
 func TestInstancePlans(t *testing.T) {
 	s := openTest(t, filepath.Join(t.TempDir(), "rdsca.db"))
 	defer closeTest(t, s)
 	sc := rds.Scope{Account: "111111111111", Region: "us-east-1"}
-	type query struct {
+	key := []any{sc.Account, sc.Region, "db-1"}
+	for _, q := range []struct {
 		q    string
 		args []any
-	}
-	filtered := func(f rds.InstanceFilter) query {
-		q, args := listQuery(sc, f, "", 100)
-		return query{q, args}
-	}
-	for _, q := range []query{
-		{qInstance, []any{sc.Account, sc.Region, "db-1"}},
-		{qInstanceVersion, []any{sc.Account, sc.Region, "db-1"}},
-		{qListInstances, []any{sc.Account, sc.Region, "", 100}},
-		filtered(rds.InstanceFilter{Engines: []string{"mysql"}}),
-		filtered(rds.InstanceFilter{Engines: []string{"mysql", "postgres"}}),
-		filtered(rds.InstanceFilter{IDs: []string{"db-1", "db-2"}}),
-		filtered(rds.InstanceFilter{IDs: []string{"db-1", "db-2"}, Engines: []string{"mysql"}}),
+		want string // prefix of the plan
+	}{
+		{qInstanceVersion, key, "SEARCH instances USING INDEX"},
+		{qUpdateInstance, append([]any{"postgres", "{}"}, append(key, 1)...), "SEARCH instances USING INDEX"},
+		{qDeleteInstance, append(key, 1), "SEARCH instances USING INDEX"},
+		{qAllInstances, nil, "SCAN instances USING INDEX"},
 	} {
 		rows, err := s.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.q, q.args...)
 		if err != nil {
@@ -47,7 +42,7 @@ func TestInstancePlans(t *testing.T) {
 		}
 		rows.Close()
 		p := strings.Join(plan, "; ")
-		if !strings.HasPrefix(p, "SEARCH instances USING INDEX") || strings.Contains(p, "TEMP B-TREE") {
+		if !strings.HasPrefix(p, q.want) || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("plan of %s\n  is %s", q.q, p)
 		}
 	}

@@ -6,8 +6,15 @@
 // Open applies in order and records in schema_migrations.
 //
 // One Store owns its database file: Open takes an exclusive lock on
-// <path>.lock, so the Store can answer override reads from memory, kept in
-// step with every committed write.
+// <path>.lock, so no other writer can change the database behind the
+// Store's back, and the Store answers every read of overrides and instances
+// from memory. Open loads both tables (decoding each instance's JSON once);
+// from then on each write is committed first and then applied to memory,
+// in one order (writeMu), so memory never runs ahead of the disk nor misses
+// a committed write, and a failed write changes neither. The database stays
+// the source of truth: compare-and-swap checks run in SQL, and a restart
+// rebuilds memory from the file. Memory holds each instance decoded, as the
+// memory store does (a few hundred bytes each), not its JSON.
 package sqlite
 
 import (
@@ -25,6 +32,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
+	"github.com/rdsca/rdsca/internal/instindex"
 	"github.com/rdsca/rdsca/rds"
 )
 
@@ -57,12 +65,14 @@ type Store struct {
 	lock  *os.File
 	stmts *stmts
 
-	// writeMu orders override writes so the cache ends as the disk does.
-	// Instance writes take it too: SQLite admits one writer at a time, and
-	// queueing here is cheaper than its busy-timeout sleeps.
+	// writeMu orders writes so the caches end as the disk does; SQLite
+	// admits one writer at a time anyway, and queueing here is cheaper
+	// than its busy-timeout sleeps.
 	writeMu   sync.Mutex
 	mu        sync.RWMutex
 	overrides map[rds.Scope]string
+	// instances caches the instances table; it has its own lock.
+	instances *instindex.Index
 }
 
 var (
@@ -119,6 +129,10 @@ func open(ctx context.Context, path string) (_ *Store, err error) {
 	}
 	s := &Store{db: db, lock: lk}
 	if s.overrides, err = loadOverrides(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.instances, err = loadInstances(ctx, db); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -292,8 +306,9 @@ func (s *Store) RemoveOverride(ctx context.Context, sc rds.Scope) error {
 
 // Reset implements rds.Resetter: in one transaction it deletes every
 // override and instance of every scope and keeps the CA material. The
-// override cache is emptied as the transaction commits, so no reader sees
-// an override the database no longer holds once Reset has returned.
+// caches are emptied as the transaction commits, so no reader sees an
+// override or instance the database no longer holds once Reset has
+// returned, nor an instance after seeing the overrides gone.
 func (s *Store) Reset(ctx context.Context) error {
 	if err := s.reset(ctx); err != nil {
 		return fmt.Errorf("sqlite: reset: %w", err)
@@ -322,6 +337,7 @@ func (s *Store) reset(ctx context.Context) error {
 		return err
 	}
 	clear(s.overrides)
+	s.instances.Reset()
 	return nil
 }
 

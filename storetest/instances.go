@@ -23,7 +23,7 @@ func runInstances(t *testing.T, fresh func(t *testing.T) rds.Store) {
 
 	t.Run("InstanceRoundTrip", func(t *testing.T) {
 		st := fresh(t)
-		full := fullInstance("db-full")
+		full := FullInstance("db-full")
 		checkPopulated(t, full)
 		full.Version = 42 // CreateInstance stores Version 1 whatever it is given
 		minimal := rds.Instance{Identifier: "db-min"}
@@ -42,8 +42,8 @@ func runInstances(t *testing.T, fresh func(t *testing.T) rds.Store) {
 
 	t.Run("InstanceNotShared", func(t *testing.T) {
 		st := fresh(t)
-		in := fullInstance("db-1")
-		want := fullInstance("db-1")
+		in := FullInstance("db-1")
+		want := FullInstance("db-1")
 		want.Version = 1
 		createInstance(t, st, sc, in)
 		scribble(&in) // the caller's value is not the stored one
@@ -67,9 +67,9 @@ func runInstances(t *testing.T, fresh func(t *testing.T) rds.Store) {
 
 	t.Run("InstanceExists", func(t *testing.T) {
 		st := fresh(t)
-		first := fullInstance("db-1")
+		first := FullInstance("db-1")
 		createInstance(t, st, sc, first)
-		second := fullInstance("db-1")
+		second := FullInstance("db-1")
 		second.Engine, second.AllocatedStorage = "mysql", 999
 		if err := st.CreateInstance(t.Context(), sc, second); !errors.Is(err, rds.ErrInstanceExists) {
 			t.Fatalf("second CreateInstance(db-1) = %v, want ErrInstanceExists", err)
@@ -95,7 +95,7 @@ func runInstances(t *testing.T, fresh func(t *testing.T) rds.Store) {
 		unused := rds.Scope{Account: "222222222222", Region: "eu-west-1"}
 		ins := map[rds.Scope]rds.Instance{}
 		for i, s := range []rds.Scope{sc, otherAccount, otherRegion} {
-			in := fullInstance("db-1")
+			in := FullInstance("db-1")
 			in.AllocatedStorage = 100 * (i + 1)
 			in.Engine = []string{"postgres", "mysql", "mariadb"}[i]
 			createInstance(t, st, s, in)
@@ -135,7 +135,7 @@ func runInstances(t *testing.T, fresh func(t *testing.T) rds.Store) {
 
 	t.Run("UpdateInstance", func(t *testing.T) {
 		st := fresh(t)
-		in := fullInstance("db-1")
+		in := FullInstance("db-1")
 		createInstance(t, st, sc, in)
 
 		in = instance(t, st, sc, "db-1")
@@ -196,7 +196,7 @@ func runInstances(t *testing.T, fresh func(t *testing.T) rds.Store) {
 		keep := rds.Instance{Identifier: "db-0", Engine: "postgres"}
 		createInstance(t, st, sc, keep)
 		keep.Version = 1
-		in := fullInstance("db-1")
+		in := FullInstance("db-1")
 		createInstance(t, st, sc, in)
 		in = instance(t, st, sc, "db-1")
 		updateInstance(t, st, sc, in)
@@ -449,9 +449,11 @@ func concurrentCAS(t *testing.T, st rds.Store, sc rds.Scope) {
 // monotonic is a time with a monotonic clock reading.
 var monotonic = time.Now()
 
-// fullInstance returns an instance with every field set, times with
-// nanoseconds in several zones, one with a monotonic reading.
-func fullInstance(id string) rds.Instance {
+// FullInstance returns an instance with every field set (the suite fails
+// when rds.Instance gains a field it leaves zero), times with nanoseconds
+// in several zones, one with a monotonic reading, and Version 7. Adapter
+// tests use it to check that every field survives them.
+func FullInstance(id string) rds.Instance {
 	east := time.FixedZone("UTC-5", -5*3600)
 	india := time.FixedZone("IST", 5*3600+1800)
 	return rds.Instance{
@@ -504,7 +506,7 @@ func checkPopulated(t *testing.T, in rds.Instance) {
 	walk = func(path string, v reflect.Value) {
 		if v.Type() == reflect.TypeFor[time.Time]() {
 			if v.Interface().(time.Time).IsZero() {
-				t.Errorf("fullInstance: %s is zero; set it so the round trip covers it", path)
+				t.Errorf("FullInstance: %s is zero; set it so the round trip covers it", path)
 			}
 			return
 		}
@@ -517,20 +519,20 @@ func checkPopulated(t *testing.T, in rds.Instance) {
 			}
 		case reflect.Pointer:
 			if v.IsNil() {
-				t.Errorf("fullInstance: %s is nil; set it so the round trip covers it", path)
+				t.Errorf("FullInstance: %s is nil; set it so the round trip covers it", path)
 				return
 			}
 			walk(path, v.Elem())
 		case reflect.Slice:
 			if v.Len() == 0 {
-				t.Errorf("fullInstance: %s is empty; set it so the round trip covers it", path)
+				t.Errorf("FullInstance: %s is empty; set it so the round trip covers it", path)
 			}
 			for i := range v.Len() {
 				walk(fmt.Sprintf("%s[%d]", path, i), v.Index(i))
 			}
 		default:
 			if v.IsZero() {
-				t.Errorf("fullInstance: %s is zero; set it so the round trip covers it", path)
+				t.Errorf("FullInstance: %s is zero; set it so the round trip covers it", path)
 			}
 		}
 	}

@@ -58,7 +58,7 @@ func runReset(t *testing.T, fresh func(t *testing.T) rds.Store) {
 		for i, sc := range resetScopes {
 			setOverride(t, st, sc, "rds-ca-rsa4096-g1")
 			for j := range i + 1 {
-				createInstance(t, st, sc, fullInstance(fmt.Sprintf("db-%d", j)))
+				createInstance(t, st, sc, FullInstance(fmt.Sprintf("db-%d", j)))
 			}
 		}
 		// An updated instance and a removed override are forgotten too.
@@ -84,7 +84,7 @@ func runReset(t *testing.T, fresh func(t *testing.T) rds.Store) {
 		sc := resetScopes[3]
 		setOverride(t, st, sc, "rds-ca-ecc384-g1")
 		wantOverride(t, st, sc, "rds-ca-ecc384-g1")
-		again := fullInstance("db-0")
+		again := FullInstance("db-0")
 		createInstance(t, st, sc, again)
 		again.Version = 1
 		wantInstance(t, st, sc, again)
@@ -157,7 +157,7 @@ func runResetPersistent(t *testing.T, open func(t *testing.T, dir string) rds.St
 		addCAs(t, st, "us-east-1", []rds.CA{ca})
 		for _, sc := range resetScopes {
 			setOverride(t, st, sc, "rds-ca-rsa4096-g1")
-			createInstance(t, st, sc, fullInstance("db-1"))
+			createInstance(t, st, sc, FullInstance("db-1"))
 		}
 		reset(t, r)
 		kept := rds.Instance{Identifier: "db-after", Engine: "mysql"}

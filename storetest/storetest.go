@@ -207,7 +207,7 @@ func RunPersistent(t *testing.T, open func(t *testing.T, dir string) rds.Store) 
 		dir := t.TempDir()
 		sc := rds.Scope{Account: "111111111111", Region: "us-east-1"}
 		other := rds.Scope{Account: "111111111111", Region: "eu-west-1"}
-		full := fullInstance("db-full")
+		full := FullInstance("db-full")
 		minimal := rds.Instance{Identifier: "db-min"}
 		empty := rds.Instance{Identifier: "db-empty-phases", Engine: "mysql", Phases: []rds.Phase{}}
 		gone := rds.Instance{Identifier: "db-gone", Engine: "mysql"}
