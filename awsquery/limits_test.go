@@ -221,17 +221,22 @@ func TestObserveSeesEveryRequest(t *testing.T) {
 			t.Errorf("%s: start %s, duration %s", c.name, i.Start, i.Duration)
 		}
 	}
-	go serve(s, post("Action=Block"))
+	blocked := make(chan struct{})
+	go func() {
+		defer close(blocked)
+		serve(s, post("Action=Block"))
+	}()
 	<-entered
 	serve(s, post("Action=Empty"))
 	if i := last(); i.Status != 400 || i.Code != "Throttling" || i.Action != "" {
 		t.Errorf("throttled: observed %+v", i)
 	}
 	close(release)
+	<-blocked
 	mu.Lock()
 	defer mu.Unlock()
-	if len(infos) != 8 {
-		t.Errorf("%d observations for 8 requests answered", len(infos))
+	if len(infos) != 9 {
+		t.Errorf("%d observations for 9 requests answered", len(infos))
 	}
 }
 
