@@ -100,27 +100,8 @@ func loadInstances(ctx context.Context, db *sql.DB) (*instindex.Index, error) {
 // Times are stored in UTC, so they come back in UTC and without a monotonic
 // reading.
 func encodeInstance(in rds.Instance, v int64) (string, error) {
+	in = instindex.Clone(in)
 	in.Version = v
-	in.CreateTime = in.CreateTime.UTC()
-	in.ServerCertValidTill = in.ServerCertValidTill.UTC()
-	if in.Phases != nil {
-		ps := make([]rds.Phase, len(in.Phases))
-		for i, p := range in.Phases {
-			p.Until = p.Until.UTC()
-			ps[i] = p
-		}
-		in.Phases = ps
-	}
-	if in.Pending != nil {
-		p := *in.Pending
-		p.Since = p.Since.UTC()
-		in.Pending = &p
-	}
-	if in.MaintenanceOptIn != nil {
-		o := *in.MaintenanceOptIn
-		o.ApplyDate = o.ApplyDate.UTC()
-		in.MaintenanceOptIn = &o
-	}
 	b, err := json.Marshal(in)
 	return string(b), err
 }

@@ -65,7 +65,7 @@ func (x *Index) Get(sc rds.Scope, id string) (rds.Instance, bool) {
 	if in == nil {
 		return rds.Instance{}, false
 	}
-	return clone(*in), true
+	return Clone(*in), true
 }
 
 // Version returns the Version of the instance stored in the scope under id,
@@ -88,7 +88,7 @@ func (x *Index) List(sc rds.Scope, f rds.InstanceFilter, after string, limit int
 		return out
 	}
 	for _, in := range x.list(sc, f, after, limit) {
-		out = append(out, clone(*in))
+		out = append(out, Clone(*in))
 	}
 	return out
 }
@@ -147,7 +147,7 @@ func (x *Index) list(sc rds.Scope, f rds.InstanceFilter, after string, limit int
 // Put stores a copy of in in the scope under in.Identifier, with
 // in.Version as given, replacing any instance stored there.
 func (x *Index) Put(sc rds.Scope, in rds.Instance) {
-	in = clone(in)
+	in = Clone(in)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.internStrings(&in)
@@ -252,9 +252,9 @@ func (x *Index) internString(s string) string {
 	return s
 }
 
-// clone deep-copies in, keeping nil slices and pointers nil, with every time
-// in UTC and without a monotonic reading.
-func clone(in rds.Instance) rds.Instance {
+// Clone deep-copies in, keeping nil slices and pointers nil, with every time
+// in UTC and without a monotonic reading: the form every store keeps.
+func Clone(in rds.Instance) rds.Instance {
 	in.CreateTime = in.CreateTime.UTC()
 	in.ServerCertValidTill = in.ServerCertValidTill.UTC()
 	if in.Phases != nil {

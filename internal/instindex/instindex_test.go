@@ -22,7 +22,7 @@ var (
 
 // utc is in as the Index returns it: times in UTC without a monotonic
 // reading.
-func utc(in rds.Instance) rds.Instance { return clone(in) }
+func utc(in rds.Instance) rds.Instance { return Clone(in) }
 
 func wantGet(t *testing.T, x *Index, sc rds.Scope, want rds.Instance) {
 	t.Helper()
