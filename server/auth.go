@@ -68,6 +68,7 @@ func (k Credential) validate() error {
 	return nil
 }
 
+// isAccount reports whether s is a 12-digit account id.
 func isAccount(s string) bool {
 	if len(s) != 12 {
 		return false

@@ -159,13 +159,8 @@ func (s *Server) identify(r *http.Request, body []byte) (awsquery.Caller, error)
 // AccountOf maps an access key id to an account: a 12-digit key is the
 // account id itself, anything else is DefaultAccount.
 func AccountOf(accessKeyID string) string {
-	if len(accessKeyID) != 12 {
+	if !isAccount(accessKeyID) {
 		return DefaultAccount
-	}
-	for _, c := range accessKeyID {
-		if c < '0' || c > '9' {
-			return DefaultAccount
-		}
 	}
 	return accessKeyID
 }
