@@ -32,10 +32,8 @@ import os
 import re
 import sys
 
-import boto3
-import botocore
-from botocore.config import Config
-from botocore.exceptions import ClientError
+import rdsca_check
+from rdsca_check import ClientError, Mismatch, check, eq, step
 
 UTC = datetime.timezone.utc
 
@@ -63,83 +61,20 @@ CURRENT_IDS = ["rds-ca-ecc384-g1", "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1"]
 CLOCK2024_IDS = ["rds-ca-2019"] + CURRENT_IDS
 THUMB_RE = re.compile(r"^[0-9a-f]{40}$")
 
-STEP = ["start"]
-
-
-class Mismatch(Exception):
-    pass
-
-
-def step(name):
-    STEP[0] = name
-    print(f"--- boto3: {name}", flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise Mismatch(msg)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Mismatch(f"{what}: got {got!r}, want {want!r}")
-
-
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_RDS", "")
 PRIMARY = os.environ.get("AWS_ACCESS_KEY_ID", "111111111111")
 SECRET = os.environ.get("AWS_SECRET_ACCESS_KEY", "secret")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 SECOND = os.environ.get("RDSCA_SECOND_ACCOUNT", "222222222222")
 SECOND_SECRET = os.environ.get("RDSCA_SECOND_SECRET_ACCESS_KEY") or SECRET
 STRICT = os.environ.get("RDSCA_STRICT") == "1"
-SEEN_URLS = []
-
-
-def record_url(request, **_):
-    SEEN_URLS.append(request.url)
-    if not request.url.startswith(ENDPOINT.rstrip("/")):
-        raise Mismatch(
-            f"request went to {request.url!r}, not to AWS_ENDPOINT_URL_RDS={ENDPOINT!r}"
-        )
 
 
 def client(account, region, secret=None, unsigned=False):
-    session = boto3.session.Session(
-        aws_access_key_id=account,
-        aws_secret_access_key=secret or SECRET,
-        region_name=region,
-    )
-    cfg = Config(
-        retries={"max_attempts": 1, "mode": "standard"},
-        connect_timeout=60,
-        read_timeout=60,
-        signature_version=botocore.UNSIGNED if unsigned else None,
-    )
-    # No endpoint_url: the endpoint comes from AWS_ENDPOINT_URL_RDS alone.
-    c = session.client("rds", config=cfg)
-    c.meta.events.register("before-send.rds", record_url)
-    return c
+    return rdsca_check.rds_client(rdsca_check.session(account, secret or SECRET, region), unsigned=unsigned)
 
 
 def expect_error(fn, code, status, what, message=None, **kwargs):
-    try:
-        resp = fn(**kwargs)
-    except ClientError as e:
-        err = e.response.get("Error", {})
-        eq(err.get("Code"), code, f"{what}: error code")
-        eq(
-            e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
-            status,
-            f"{what}: HTTP status",
-        )
-        check(
-            e.response.get("ResponseMetadata", {}).get("RequestId"),
-            f"{what}: error response has no RequestId",
-        )
-        if message is not None:
-            eq(err.get("Message"), message, f"{what}: error message")
-        return e
-    raise Mismatch(f"{what}: expected {code} ({status}), call succeeded: {resp!r}")
+    return rdsca_check.expect_error(fn, code, status, what, message=message, request_id=True, **kwargs)
 
 
 def describe_all(c, page_size=20):
@@ -374,41 +309,28 @@ def run_clock_2024():
     check_listing(a, "us-east-1", CLOCK2024_IDS, "rds-ca-2019", None)
 
 
-def main():
-    if not ENDPOINT:
-        print("boto3_check: AWS_ENDPOINT_URL_RDS is not set (this check is configured only through it)", file=sys.stderr)
+def run():
+    if sys.argv[1:] == ["--clock-2024"]:
+        run_clock_2024()
+    elif sys.argv[1:]:
+        print(f"usage: {sys.argv[0]} [--clock-2024]", file=sys.stderr)
         return 2
+    else:
+        run_current()
+    if STRICT:
+        run_strict()
+    return 0
+
+
+def banner():
     for var in ("AWS_ENDPOINT_URL",):
         if os.environ.get(var):
             print(f"boto3_check: warning: {var} is set; AWS_ENDPOINT_URL_RDS takes precedence", flush=True)
-    print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}; AWS_ENDPOINT_URL_RDS={ENDPOINT}; "
-          f"accounts {PRIMARY}/{SECOND}", flush=True)
-    try:
-        if sys.argv[1:] == ["--clock-2024"]:
-            run_clock_2024()
-        elif sys.argv[1:]:
-            print(f"usage: {sys.argv[0]} [--clock-2024]", file=sys.stderr)
-            return 2
-        else:
-            run_current()
-        if STRICT:
-            run_strict()
-    except Mismatch as e:
-        print(f"FAIL boto3 [{STEP[0]}]: {e}", file=sys.stderr)
-        return 1
-    except ClientError as e:
-        print(f"FAIL boto3 [{STEP[0]}]: unexpected error {e.response.get('Error')} "
-              f"HTTP {e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')}: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # parse errors, KeyErrors from a malformed response, connection errors
-        print(f"FAIL boto3 [{STEP[0]}]: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    check_urls = [u for u in SEEN_URLS if not u.startswith(ENDPOINT.rstrip("/"))]
-    if not SEEN_URLS or check_urls:
-        print(f"FAIL boto3: requests not sent to AWS_ENDPOINT_URL_RDS: {check_urls or 'none sent'}", file=sys.stderr)
-        return 1
-    print(f"PASS boto3 ({len(SEEN_URLS)} requests, all to AWS_ENDPOINT_URL_RDS)", flush=True)
-    return 0
+    return f"accounts {PRIMARY}/{SECOND}"
+
+
+def main():
+    return rdsca_check.main("boto3", "boto3_check", banner, run)
 
 
 if __name__ == "__main__":

@@ -23,78 +23,13 @@ AWS_BIN=${1:-${AWS_CLI:-aws}}
 ENDPOINT=${RDSCA_ENDPOINT:-${AWS_ENDPOINT_URL_RDS:-}}
 REGION=${AWS_DEFAULT_REGION:-us-east-1}
 
-fail() { echo "FAIL cli ($AWS_BIN) [$STEP]: $*" >&2; exit 1; }
-STEP=setup
-step() { STEP=$1; echo "--- cli: $1"; }
+LABEL=cli
+CLI_REQUIRE_OUTPUT=1
+# shellcheck source=cli_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 
-[ -n "$ENDPOINT" ] || fail "set RDSCA_ENDPOINT (or AWS_ENDPOINT_URL_RDS) to the server URL"
-[ "$REGION" = us-east-1 ] || fail "AWS_DEFAULT_REGION must be us-east-1, is $REGION"
-command -v "$AWS_BIN" >/dev/null 2>&1 || fail "aws binary '$AWS_BIN' not found"
-command -v python3 >/dev/null 2>&1 || fail "python3 not found (used to parse the JSON output)"
-
-# No pager (v2), one attempt only (so retries cannot hide errors), generous timeouts
-# (the first request for a region generates RSA-4096 keys).
-export AWS_PAGER="" AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
-unset AWS_PROFILE AWS_DEFAULT_PROFILE || true
-
-VERSION=$("$AWS_BIN" --version 2>&1 | head -n1)
-case "$VERSION" in
-  aws-cli/1.*) MAJOR=1 ;;
-  aws-cli/2.*) MAJOR=2 ;;
-  *) fail "cannot tell the CLI version from: $VERSION" ;;
-esac
-echo "cli: $AWS_BIN is $VERSION (major $MAJOR); endpoint $ENDPOINT; account ${AWS_ACCESS_KEY_ID:-<unset>}"
-
-ERRF=$(mktemp)
-trap 'rm -f "$ERRF"' EXIT
-OUT="" ERR="" RC=0
-
-# run ARGS...: aws rds ARGS with the common options; sets OUT, ERR, RC.
-run() {
-  set +e
-  OUT=$("$AWS_BIN" --endpoint-url "$ENDPOINT" --region "$REGION" --output json \
-        --cli-read-timeout 60 --cli-connect-timeout 60 rds "$@" 2>"$ERRF")
-  RC=$?
-  set -e
-  ERR=$(cat "$ERRF")
-}
-# ok ARGS...: the call must succeed.
-ok() {
-  run "$@"
-  [ "$RC" -eq 0 ] || fail "aws rds $* exited $RC: $ERR"
-  [ -n "$OUT" ] || fail "aws rds $* printed nothing on stdout"
-}
-# fails_with CODE [MESSAGE] -- ARGS...: the call must fail with that error code (and message).
-fails_with() {
-  local code=$1 msg=""
-  shift
-  if [ "$1" != "--" ]; then msg=$1; shift; fi
-  shift # --
-  run "$@"
-  [ "$RC" -ne 0 ] || fail "aws rds $*: expected error $code, but it succeeded: $OUT"
-  grep -qF "($code)" <<<"$ERR" || fail "aws rds $*: expected error code ($code) in stderr, got (exit $RC): $ERR"
-  if [ -n "$msg" ]; then
-    grep -qF ": $msg" <<<"$ERR" || fail "aws rds $*: expected message '$msg' in stderr, got: $ERR"
-  fi
-  echo "    ok: $code (exit $RC)"
-}
-
-# Python prelude for the JSON assertions: the JSON is in $RDSCA_JSON, `d` is the parsed value.
+# Python assertions on the certificates (after cli_lib.sh's prelude: d, check, eq, ts).
 PRELUDE='
-import datetime, json, os, re, sys
-d = json.loads(os.environ["RDSCA_JSON"])
-MAJOR = int(os.environ["RDSCA_CLI_MAJOR"])
-STEP = os.environ["RDSCA_STEP"]
-class Mismatch(Exception): pass
-def check(c, m):
-    if not c: raise Mismatch(m)
-def eq(g, w, what):
-    if g != w: raise Mismatch("%s: got %r, want %r" % (what, g, w))
-def ts(s):
-    check(isinstance(s, str), "timestamp %r is not a string" % (s,))
-    v = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-    check(v.tzinfo is not None and v.utcoffset() == datetime.timedelta(0), "timestamp %r is not UTC" % s)
-    return v
 W = {
   "rds-ca-ecc384-g1": ("2021-05-25T22:41:55Z", "2121-05-25T23:41:55Z"),
   "rds-ca-rsa2048-g1": ("2021-05-25T22:34:57Z", "2061-05-25T23:34:57Z"),
@@ -129,21 +64,6 @@ def listing(d, override, default, need_default=True):
             print("    SKIP DefaultCertificateForNewLaunches assertion: this CLI v2 model does not output the field (AWS CLI v2 < 2.13 predates it)")
     check("Marker" not in d, "unexpected Marker %r" % d.get("Marker"))
 '
-# pycheck CODE: run python assertions on $OUT.
-pycheck() {
-  local code=$1
-  if ! RDSCA_JSON=$OUT RDSCA_CLI_MAJOR=$MAJOR RDSCA_STEP=$STEP python3 -c "$PRELUDE
-try:
-$(sed 's/^/    /' <<<"$code")
-except Mismatch as e:
-    print(e, file=sys.stderr); sys.exit(1)
-except Exception as e:
-    print(\"%s: %s\" % (type(e).__name__, e), file=sys.stderr); sys.exit(1)
-"; then
-    fail "assertion failed on output: $OUT"
-  fi
-}
-
 # describe_all OVERRIDE DEFAULT: paginated (--page-size 20) and single-call listings.
 describe_all() {
   local override=$1 default=$2
@@ -161,7 +81,7 @@ ok modify-certificates --remove-customer-override
 
 step "describe all: ids, default, fields, thumbprints, dates, ARNs"
 describe_all None rds-ca-rsa2048-g1
-THUMBS=$(RDSCA_JSON=$OUT python3 -c 'import json,os; print(json.dumps({c["CertificateIdentifier"]: c["Thumbprint"] for c in json.loads(os.environ["RDSCA_JSON"])["Certificates"]}, sort_keys=True))')
+THUMBS=$(pyprint 'json.dumps({c["CertificateIdentifier"]: c["Thumbprint"] for c in d["Certificates"]}, sort_keys=True)')
 ok describe-certificates --no-paginate
 pycheck "listing(d, None, 'rds-ca-rsa2048-g1')"
 

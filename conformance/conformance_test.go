@@ -41,7 +41,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,6 +50,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rdsca/rdsca/internal/testenv"
 )
 
 // serverBin is the rdsca binary built by TestMain.
@@ -71,22 +72,10 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	serverBin = filepath.Join(dir, "rdsca")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "conformance: the go tool is not on PATH; it is needed to build ./cmd/rdsca")
-		return 1
-	}
-	args := []string{"build", "-o", serverBin}
-	if raceEnabled {
-		// go test -race: build the server with the race detector too, so the clients'
-		// traffic also hunts for data races in it (a race fails the subtest).
-		args = append(args, "-race")
-	}
-	build := exec.Command(goTool, append(args, "./cmd/rdsca")...)
-	build.Dir = ".." // the module root; tests run in the package directory
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "conformance: go build ./cmd/rdsca failed: %v\n%s", err, out)
+	// Under go test -race the server is built with the race detector too, so the
+	// clients' traffic also hunts for data races in it (a race fails the subtest).
+	if serverBin, err = testenv.BuildRdsca(dir, raceEnabled); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
 		return 1
 	}
 	return m.Run()
@@ -140,39 +129,11 @@ func (l *lineLogger) flush() {
 	l.done = true
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's output goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startServer starts rdsca with a sqlite store in its own data directory and returns its
 // base URL once /healthz answers 200. The server is stopped (SIGTERM, then SIGKILL) on cleanup.
 func startServer(t *testing.T, extra ...string) string {
 	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := testenv.FreeAddr(t)
 	args := append([]string{
 		"--listen", addr,
 		"--data-dir", t.TempDir(),
@@ -181,7 +142,7 @@ func startServer(t *testing.T, extra ...string) string {
 	}, extra...)
 	cmd := exec.Command(serverBin, args...)
 	cmd.Env = serverEnv()
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", serverBin, err)
@@ -237,25 +198,13 @@ func startServer(t *testing.T, extra ...string) string {
 
 // serverEnv is the environment without any RDSCA_* variable, so the flags alone configure it.
 func serverEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "RDSCA_") {
-			env = append(env, kv)
-		}
-	}
-	return env
+	return testenv.Environ([]string{"RDSCA_"})
 }
 
 // clientEnv is the environment without any AWS_* or RDSCA_* variable, plus the given ones
 // and a config that points nowhere (no shared config or credentials file, no IMDS).
 func clientEnv(t *testing.T, account string, extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "RDSCA_") {
-			continue
-		}
-		env = append(env, kv)
-	}
+	env := testenv.Environ([]string{"AWS_", "RDSCA_"})
 	home := t.TempDir()
 	env = append(env,
 		"AWS_ACCESS_KEY_ID="+account,

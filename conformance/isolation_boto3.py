@@ -30,12 +30,9 @@ Exits 0 when every assertion holds, 1 with a FAIL line on the first mismatch.
 import os
 import sys
 
-import boto3
-import botocore
-from botocore.config import Config
-from botocore.exceptions import ClientError
+import rdsca_check
+from rdsca_check import check, eq, step
 
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_RDS", "").rstrip("/")
 A_KEY = os.environ.get("RDSCA_ISO_A_KEY", "121212121212")
 A_SECRET = os.environ.get("RDSCA_ISO_A_SECRET", "secret-a")
 A_ACCOUNT = os.environ.get("RDSCA_ISO_A_ACCOUNT", A_KEY)
@@ -48,55 +45,18 @@ ECC384, RSA2048, RSA4096, CA2019 = "rds-ca-ecc384-g1", "rds-ca-rsa2048-g1", "rds
 ROTATION = "ca-certificate-rotation"
 SAME, OWN, OLD = "same-name", "only-a", "on-2019"
 
-STEP = ["start"]
-SEEN_URLS = []
-
-
-class Mismatch(Exception):
-    pass
-
-
-def step(name):
-    STEP[0] = name
-    print(f"--- isolation boto3: {name}", flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise Mismatch(msg)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Mismatch(f"{what}: got {got!r}, want {want!r}")
-
-
-def record_url(request, **_):
-    SEEN_URLS.append(request.url)
-    if not request.url.startswith(ENDPOINT):
-        raise Mismatch(f"request went to {request.url!r}, not to AWS_ENDPOINT_URL_RDS={ENDPOINT!r}")
-
 
 class Caller:
     def __init__(self, name, key, secret, account, region):
         self.name, self.account, self.region = name, account, region
-        session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
-        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=60, read_timeout=60)
-        self.c = session.client("rds", config=cfg)  # the endpoint comes from AWS_ENDPOINT_URL_RDS
-        self.c.meta.events.register("before-send.rds", record_url)
+        # the endpoint comes from AWS_ENDPOINT_URL_RDS
+        self.c = rdsca_check.rds_client(rdsca_check.session(key, secret, region))
 
     def arn(self, db):
         return f"arn:aws:rds:{self.region}:{self.account}:db:{db}"
 
 
-def expect_error(fn, code, status, what, **kwargs):
-    try:
-        resp = fn(**kwargs)
-    except ClientError as e:
-        eq(e.response.get("Error", {}).get("Code"), code, f"{what}: error code")
-        eq(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"), status, f"{what}: HTTP status")
-        return e
-    raise Mismatch(f"{what}: expected {code} ({status}), call succeeded: {resp!r}")
+expect_error = rdsca_check.expect_error
 
 
 def override(caller):
@@ -236,25 +196,8 @@ def run():
 
 
 def main():
-    if not ENDPOINT:
-        print("isolation_boto3: AWS_ENDPOINT_URL_RDS is not set", file=sys.stderr)
-        return 2
-    print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}; AWS_ENDPOINT_URL_RDS={ENDPOINT}; "
-          f"A={A_ACCOUNT} B={B_ACCOUNT} strict={STRICT}", flush=True)
-    try:
-        run()
-    except Mismatch as e:
-        print(f"FAIL isolation boto3 [{STEP[0]}]: {e}", file=sys.stderr)
-        return 1
-    except ClientError as e:
-        print(f"FAIL isolation boto3 [{STEP[0]}]: unexpected error {e.response.get('Error')} "
-              f"HTTP {e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')}: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:  # parse errors, KeyErrors from a malformed response, connection errors
-        print(f"FAIL isolation boto3 [{STEP[0]}]: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    print(f"PASS isolation boto3 ({len(SEEN_URLS)} requests, all to AWS_ENDPOINT_URL_RDS)", flush=True)
-    return 0
+    return rdsca_check.main("isolation boto3", "isolation_boto3",
+                            lambda: f"A={A_ACCOUNT} B={B_ACCOUNT} strict={STRICT}", run, check_urls=False)
 
 
 if __name__ == "__main__":

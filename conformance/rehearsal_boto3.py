@@ -41,48 +41,25 @@ import time
 import urllib.error
 import urllib.request
 
-import boto3
-import botocore
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import WaiterError
+
+import rdsca_check
+from rdsca_check import ENDPOINT, Mismatch, check, eq, step
 
 UTC = datetime.timezone.utc
-ENDPOINT = os.environ.get("AWS_ENDPOINT_URL_RDS", "").rstrip("/")
 KEY = os.environ.get("AWS_ACCESS_KEY_ID", "101010101010")
 ACCOUNT = os.environ.get("RDSCA_ACCOUNT") or KEY
 SECRET = os.environ.get("AWS_SECRET_ACCESS_KEY", "secret")
 REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 DELAY = float(os.environ.get("RDSCA_TRANSITION_DELAY", "1"))
 STRICT = os.environ.get("RDSCA_STRICT") == "1"
-SESSION = boto3.session.Session(aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name=REGION)
+SESSION = rdsca_check.session(KEY, SECRET, REGION)
 DB = "rehearsal-boto3"
 G1 = ["rds-ca-ecc384-g1", "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1"]
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # datetime.weekday() order
-
-STEP = ["start"]
-SEEN_URLS = []
-
-
-class Mismatch(Exception):
-    pass
-
-
-def step(name):
-    STEP[0] = name
-    print(f"--- boto3 rehearsal: {name}", flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise Mismatch(msg)
-
-
-def eq(got, want, what):
-    if got != want:
-        raise Mismatch(f"{what}: got {got!r}, want {want!r}")
 
 
 def add_years(t, n):
@@ -164,28 +141,12 @@ def next_window_start(window, after):
     raise Mismatch(f"no start of {window} after {after}")
 
 
-def record_url(request, **_):
-    SEEN_URLS.append(request.url)
-    if not request.url.startswith(ENDPOINT):
-        raise Mismatch(f"request went to {request.url!r}, not to AWS_ENDPOINT_URL_RDS={ENDPOINT!r}")
-
-
 def client():
-    cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=60, read_timeout=60)
-    c = SESSION.client("rds", config=cfg)  # no endpoint_url: AWS_ENDPOINT_URL_RDS only
-    c.meta.events.register("before-send.rds", record_url)
-    return c
+    return rdsca_check.rds_client(SESSION)
 
 
 def expect_error(fn, code, status, what, **kwargs):
-    try:
-        resp = fn(**kwargs)
-    except ClientError as e:
-        eq(e.response.get("Error", {}).get("Code"), code, f"{what}: error code")
-        eq(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"), status, f"{what}: HTTP status")
-        print(f"    ok: {code} ({status})", flush=True)
-        return e
-    raise Mismatch(f"{what}: expected {code} ({status}), call succeeded: {resp!r}")
+    return rdsca_check.expect_error(fn, code, status, what, say_ok=True, **kwargs)
 
 
 def describe(c):
@@ -320,28 +281,10 @@ def run():
 
 
 def main():
-    if not ENDPOINT:
-        print("rehearsal_boto3: AWS_ENDPOINT_URL_RDS is not set", file=sys.stderr)
-        return 2
-    print(f"boto3 {boto3.__version__}, botocore {botocore.__version__}; AWS_ENDPOINT_URL_RDS={ENDPOINT}; key {KEY}, account {ACCOUNT}"
-          f"{'; strict (signed admin calls)' if STRICT else ''}", flush=True)
-    try:
-        run()
-    except Mismatch as e:
-        print(f"FAIL boto3 rehearsal [{STEP[0]}]: {e}", file=sys.stderr)
-        return 1
-    except ClientError as e:
-        print(f"FAIL boto3 rehearsal [{STEP[0]}]: unexpected error {e.response.get('Error')} "
-              f"HTTP {e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')}: {e}", file=sys.stderr)
-        return 1
-    except Exception as e:
-        print(f"FAIL boto3 rehearsal [{STEP[0]}]: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    if not SEEN_URLS or any(not u.startswith(ENDPOINT) for u in SEEN_URLS):
-        print("FAIL boto3 rehearsal: requests not sent to AWS_ENDPOINT_URL_RDS", file=sys.stderr)
-        return 1
-    print(f"PASS boto3 rehearsal ({len(SEEN_URLS)} requests)", flush=True)
-    return 0
+    return rdsca_check.main(
+        "boto3 rehearsal", "rehearsal_boto3",
+        lambda: f"key {KEY}, account {ACCOUNT}{'; strict (signed admin calls)' if STRICT else ''}",
+        run, passed=lambda: f"{len(rdsca_check.SEEN_URLS)} requests")
 
 
 if __name__ == "__main__":

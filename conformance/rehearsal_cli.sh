@@ -40,50 +40,12 @@ REGION=${AWS_DEFAULT_REGION:-us-east-1}
 DELAY=${RDSCA_TRANSITION_DELAY:-1}
 DB=rehearsal-cli
 
-fail() { echo "FAIL cli rehearsal ($AWS_BIN) [$STEP]: $*" >&2; exit 1; }
-STEP=setup
-step() { STEP=$1; echo "--- cli rehearsal: $1"; }
+export RDSCA_DB=$DB RDSCA_DELAY=$DELAY # for the python assertions
 
-[ -n "$ENDPOINT" ] || fail "set RDSCA_ENDPOINT (or AWS_ENDPOINT_URL_RDS) to the server URL"
-[ "$REGION" = us-east-1 ] || fail "AWS_DEFAULT_REGION must be us-east-1, is $REGION"
-command -v "$AWS_BIN" >/dev/null 2>&1 || fail "aws binary '$AWS_BIN' not found"
-command -v python3 >/dev/null 2>&1 || fail "python3 not found (used to parse the JSON output)"
+LABEL="cli rehearsal"
+# shellcheck source=cli_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 
-export AWS_PAGER="" AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
-unset AWS_PROFILE AWS_DEFAULT_PROFILE || true
-
-VERSION=$("$AWS_BIN" --version 2>&1 | head -n1)
-case "$VERSION" in
-  aws-cli/1.*) MAJOR=1 ;;
-  aws-cli/2.*) MAJOR=2 ;;
-  *) fail "cannot tell the CLI version from: $VERSION" ;;
-esac
-echo "cli rehearsal: $AWS_BIN is $VERSION (major $MAJOR); endpoint $ENDPOINT; account ${AWS_ACCESS_KEY_ID:-<unset>}"
-
-ERRF=$(mktemp)
-trap 'rm -f "$ERRF"' EXIT
-OUT="" ERR="" RC=0
-
-run() {
-  set +e
-  OUT=$("$AWS_BIN" --endpoint-url "$ENDPOINT" --region "$REGION" --output json \
-        --cli-read-timeout 60 --cli-connect-timeout 60 rds "$@" 2>"$ERRF")
-  RC=$?
-  set -e
-  ERR=$(cat "$ERRF")
-}
-ok() {
-  run "$@"
-  [ "$RC" -eq 0 ] || fail "aws rds $* exited $RC: $ERR"
-}
-fails_with() {
-  local code=$1
-  shift
-  run "$@"
-  [ "$RC" -ne 0 ] || fail "aws rds $*: expected error $code, but it succeeded: $OUT"
-  grep -qF "($code)" <<<"$ERR" || fail "aws rds $*: expected error code ($code) in stderr, got (exit $RC): $ERR"
-  echo "    ok: $code (exit $RC)"
-}
 # wait_for WAITER: sleep past the transition delay, then `aws rds wait WAITER`.
 wait_for() {
   local t0=$SECONDS
@@ -127,23 +89,11 @@ with urllib.request.urlopen(req, timeout=30) as r:
 EOF
 }
 
+# Python assertions on the instances (after cli_lib.sh's prelude: d, check, eq, ts).
 PRELUDE='
-import datetime, json, os, re, sys
-d = json.loads(os.environ["RDSCA_JSON"]) if os.environ["RDSCA_JSON"].strip() else None
-MAJOR = int(os.environ["RDSCA_CLI_MAJOR"])
 DB = os.environ["RDSCA_DB"]
 ACCOUNT = os.environ.get("RDSCA_ACCOUNT") or os.environ.get("AWS_ACCESS_KEY_ID", "")
 DELAY = float(os.environ["RDSCA_DELAY"])
-class Mismatch(Exception): pass
-def check(c, m):
-    if not c: raise Mismatch(m)
-def eq(g, w, what):
-    if g != w: raise Mismatch("%s: got %r, want %r" % (what, g, w))
-def ts(s):
-    check(isinstance(s, str), "timestamp %r is not a string" % (s,))
-    v = datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-    check(v.tzinfo is not None and v.utcoffset() == datetime.timedelta(0), "timestamp %r is not UTC" % s)
-    return v
 def add_years(t, n):
     try: return t.replace(year=t.year + n)
     except ValueError: return t.replace(year=t.year + n, month=3, day=1)
@@ -190,19 +140,6 @@ def one(d):
     eq(len(d.get("DBInstances", [])), 1, "number of instances")
     return d["DBInstances"][0]
 '
-pycheck() {
-  if ! RDSCA_JSON=$OUT RDSCA_CLI_MAJOR=$MAJOR RDSCA_DB=$DB RDSCA_DELAY=$DELAY python3 -c "$PRELUDE
-try:
-$(sed 's/^/    /' <<<"$1")
-except Mismatch as e:
-    print(e, file=sys.stderr); sys.exit(1)
-except Exception as e:
-    print(\"%s: %s\" % (type(e).__name__, e), file=sys.stderr); sys.exit(1)
-"; then
-    fail "assertion failed on output: $OUT"
-  fi
-}
-
 step "override rds-ca-rsa4096-g1"
 ok modify-certificates --certificate-identifier rds-ca-rsa4096-g1
 pycheck "eq(d['Certificate']['CertificateIdentifier'], 'rds-ca-rsa4096-g1', 'id'); eq(d['Certificate']['CustomerOverride'], True, 'CustomerOverride')"
@@ -216,7 +153,7 @@ CREATE=(create-db-instance --db-instance-identifier "$DB" --db-instance-class db
         --master-username admin --master-user-password secret-password --allocated-storage 20)
 ok "${CREATE[@]}"
 pycheck "instance(d['DBInstance'], 'creating', 'rds-ca-rsa4096-g1')"
-fails_with DBInstanceAlreadyExists "${CREATE[@]}"
+fails_with DBInstanceAlreadyExists -- "${CREATE[@]}"
 
 step "wait db-instance-available"
 wait_for db-instance-available
@@ -227,7 +164,7 @@ if 'CertificateDetails' in i:
     till = ts(i['CertificateDetails']['ValidTill'])
     lo, hi = add_years(ts('$T_CREATE'), 1) - datetime.timedelta(seconds=1), add_years(ts('$T_NOW'), 1)
     check(lo <= till <= hi, 'ValidTill %s not a year after creation, in [%s, %s]' % (till, lo, hi))"
-WINDOW=$(RDSCA_JSON=$OUT python3 -c 'import json,os; print(json.loads(os.environ["RDSCA_JSON"])["DBInstances"][0]["PreferredMaintenanceWindow"])')
+WINDOW=$(pyprint 'd["DBInstances"][0]["PreferredMaintenanceWindow"]')
 
 step "modify-db-instance --ca-certificate-identifier rds-ca-ecc384-g1 --no-apply-immediately"
 T_MODIFY=$(admin GET /_rdsca/clock)
@@ -283,7 +220,7 @@ step "delete-db-instance --skip-final-snapshot: deleting, then gone"
 ok delete-db-instance --db-instance-identifier "$DB" --skip-final-snapshot
 pycheck "instance(d['DBInstance'], 'deleting', '')"
 wait_for db-instance-deleted
-fails_with DBInstanceNotFound describe-db-instances --db-instance-identifier "$DB"
+fails_with DBInstanceNotFound -- describe-db-instances --db-instance-identifier "$DB"
 
 step "cleanup: remove the override"
 ok modify-certificates --remove-customer-override

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -30,6 +29,8 @@ import (
 	"github.com/rdsca/rdsca/clock"
 	"github.com/rdsca/rdsca/memory"
 	"github.com/rdsca/rdsca/server"
+
+	"github.com/rdsca/rdsca/internal/testenv"
 )
 
 // keys is shared by every in-process server, so each (region, id) key is
@@ -114,34 +115,10 @@ func newClient(t *testing.T, baseURL, accessKey, region string) *rdssdk.Client {
 			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "secret", Source: "e2e"}, nil
 		}),
 		BaseEndpoint:     aws.String(baseURL),
-		HTTPClient:       ownBodyClient{awshttp.NewBuildableClient()},
+		HTTPClient:       testenv.OwnBodyClient{C: awshttp.NewBuildableClient()},
 		RetryMaxAttempts: 1,
 		Retryer:          func() aws.Retryer { return aws.NopRetryer{} },
 	})
-}
-
-// ownBodyClient gives the transport a request body of its own. smithy-go
-// closes http.Request.Body as soon as Do returns, which can race the
-// transport's end-of-body probe when the server answers before the write
-// loop is done: the transport then closes the connection and the response
-// read fails with "use of closed network connection" (aws-sdk-go-v2#2737; the
-// SDK's default retryer hides it, and retries are off here). Seen against a
-// static handler too, so it is not the server's doing.
-type ownBodyClient struct{ c aws.HTTPClient }
-
-func (o ownBodyClient) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return o.c.Do(r)
-	}
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	r = r.Clone(r.Context())
-	r.ContentLength = int64(len(b))
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	return o.c.Do(r)
 }
 
 // captureHeaders is a per-call option that stores the raw HTTP response

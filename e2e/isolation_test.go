@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/rdsca/rdsca/clock"
+
+	"github.com/rdsca/rdsca/internal/testenv"
 )
 
 // Isolation through aws-sdk-go-v2: what one (account, region) writes (its
@@ -277,7 +279,7 @@ func newSecretClient(t *testing.T, baseURL, accessKey, secret, region string) *r
 			return aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret, Source: "e2e"}, nil
 		}),
 		BaseEndpoint:     aws.String(baseURL),
-		HTTPClient:       ownBodyClient{awshttp.NewBuildableClient()},
+		HTTPClient:       testenv.OwnBodyClient{C: awshttp.NewBuildableClient()},
 		RetryMaxAttempts: 1,
 		Retryer:          func() aws.Retryer { return aws.NopRetryer{} },
 	})

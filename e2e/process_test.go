@@ -1,23 +1,22 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rdssdk "github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/rdsca/rdsca/internal/testenv"
 )
 
 // rdscaBin is the rdsca binary that TestMain builds once, in the background
@@ -45,24 +44,13 @@ func TestMain(m *testing.M) {
 		} else {
 			go func() {
 				defer close(built)
-				rdscaBin, buildErr = buildRdsca(dir)
+				rdscaBin, buildErr = testenv.BuildRdsca(dir, false)
 			}()
 		}
 		defer func() { <-built }() // before RemoveAll
 		return m.Run()
 	}()
 	os.Exit(code)
-}
-
-// buildRdsca runs `go build -o DIR/rdsca ./cmd/rdsca` from the module root.
-func buildRdsca(dir string) (string, error) {
-	bin := filepath.Join(dir, "rdsca")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/rdsca")
-	cmd.Dir = ".." // the module root, from e2e/
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/rdsca: %v\n%s", err, out)
-	}
-	return bin, nil
 }
 
 // needBinary skips in -short mode, waits for the build and fails if it failed.
@@ -77,29 +65,11 @@ func needBinary(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a running (or exited) rdsca subprocess.
 type proc struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
+	stderr *testenv.SyncBuffer
 	done   chan struct{}
 	err    error // Wait's result, valid once done is closed
 }
@@ -131,28 +101,11 @@ func (p *proc) wait(t *testing.T, d time.Duration) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // procEnv is the environment of a subprocess: no inherited RDSCA_*
 // settings, and HOME / XDG_DATA_HOME inside home so defaults touch nothing real.
 func procEnv(home string, extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "RDSCA_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "XDG_DATA_HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+filepath.Join(home, "home"), "XDG_DATA_HOME="+filepath.Join(home, "xdg"))
+	env := testenv.Environ([]string{"RDSCA_", "HOME=", "XDG_DATA_HOME="},
+		"HOME="+filepath.Join(home, "home"), "XDG_DATA_HOME="+filepath.Join(home, "xdg"))
 	return append(env, extra...)
 }
 
@@ -161,7 +114,7 @@ func procEnv(home string, extra ...string) []string {
 func spawn(t *testing.T, home string, env []string, args ...string) *proc {
 	t.Helper()
 	needBinary(t)
-	p := &proc{cmd: exec.Command(rdscaBin, args...), stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{cmd: exec.Command(rdscaBin, args...), stderr: &testenv.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Env = procEnv(home, env...)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -187,7 +140,7 @@ func spawn(t *testing.T, home string, env []string, args ...string) *proc {
 func startRdsca(t *testing.T, home, addr string, env []string, args ...string) *proc {
 	t.Helper()
 	if addr == "" {
-		addr = freeAddr(t)
+		addr = testenv.FreeAddr(t)
 	}
 	p := spawn(t, home, env, append([]string{"--listen", addr}, args...)...)
 	p.addr = addr
@@ -203,12 +156,8 @@ func waitHealthy(t *testing.T, p *proc) {
 		if p.exited() {
 			t.Fatalf("rdsca exited before serving (%v); stderr:\n%s", p.err, p.stderr)
 		}
-		resp, err := client.Get(p.URL() + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if testenv.Healthy(client, p.URL()) {
+			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -369,7 +318,7 @@ func TestProcessUnusableDataDir(t *testing.T) {
 		{"env", nil, []string{"RDSCA_DATA_DIR=" + dataDir}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := spawn(t, home, tc.env, append([]string{"--listen", freeAddr(t)}, tc.args...)...)
+			p := spawn(t, home, tc.env, append([]string{"--listen", testenv.FreeAddr(t)}, tc.args...)...)
 			if code := p.wait(t, 10*time.Second); code == 0 {
 				t.Fatalf("exit code 0 with an unusable data dir; stderr:\n%s", p.stderr)
 			}
@@ -405,7 +354,7 @@ func TestProcessClockFlagAndEnv(t *testing.T) {
 	}
 	t.Run("bad clock", func(t *testing.T) {
 		t.Parallel()
-		p := spawn(t, t.TempDir(), nil, "--listen", freeAddr(t), "--store", "memory", "--clock", "yesterday")
+		p := spawn(t, t.TempDir(), nil, "--listen", testenv.FreeAddr(t), "--store", "memory", "--clock", "yesterday")
 		if code := p.wait(t, 10*time.Second); code == 0 {
 			t.Fatal("exit code 0 with --clock yesterday")
 		}

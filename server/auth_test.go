@@ -111,7 +111,7 @@ func strictServer(t *testing.T, now func() time.Time, logs io.Writer) string {
 	return hs.URL
 }
 
-// bodyOwner gives the transport a body of its own (see e2e's ownBodyClient,
+// bodyOwner gives the transport a body of its own (see internal/testenv's OwnBodyClient,
 // aws-sdk-go-v2#2737).
 type bodyOwner struct{ c aws.HTTPClient }
 

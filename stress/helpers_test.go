@@ -24,13 +24,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +42,8 @@ import (
 
 	"github.com/rdsca/rdsca/catalog"
 	"github.com/rdsca/rdsca/rds"
+
+	"github.com/rdsca/rdsca/internal/testenv"
 )
 
 // Identifiers and engines the tests use.
@@ -79,16 +78,7 @@ func TestMain(m *testing.M) {
 			return m.Run()
 		}
 		defer os.RemoveAll(dir)
-		rdscaBin = filepath.Join(dir, "rdsca")
-		args := []string{"build", "-o", rdscaBin}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, "./cmd/rdsca")...)
-		cmd.Dir = ".." // the module root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/rdsca: %v\n%s", err, out)
-		}
+		rdscaBin, buildErr = testenv.BuildRdsca(dir, raceEnabled)
 		return m.Run()
 	}())
 }
@@ -180,31 +170,15 @@ func (p *proc) checkLog(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // start runs rdsca with args on a free port and waits for /healthz. It is
 // killed at cleanup if still running.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
 	needBinary(t)
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	p := &proc{cmd: exec.Command(rdscaBin, append([]string{"--listen", addr}, args...)...), url: "http://" + addr,
 		stderr: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "RDSCA_") {
-			env = append(env, kv)
-		}
-	}
-	p.cmd.Env = env
+	p.cmd.Env = testenv.Environ([]string{"RDSCA_"})
 	p.cmd.Stdout, p.cmd.Stderr = p.stderr, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start rdsca: %v", err)
@@ -228,12 +202,8 @@ func start(t *testing.T, args ...string) *proc {
 		if p.exited() {
 			t.Fatalf("rdsca exited before serving; stderr:\n%s", p.stderr)
 		}
-		resp, err := hc.Get(p.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
+		if testenv.Healthy(hc, p.url) {
+			return p
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("rdsca not healthy after 60s; stderr:\n%s", p.stderr)
@@ -244,7 +214,7 @@ func start(t *testing.T, args ...string) *proc {
 
 // sharedHTTP is the connection pool of every client of a test.
 func sharedHTTP(conns int) aws.HTTPClient {
-	return ownBodyClient{awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	return testenv.OwnBodyClient{C: awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.MaxIdleConns = conns
 		tr.MaxIdleConnsPerHost = conns
 	}).WithTimeout(30 * time.Second)}
@@ -263,27 +233,6 @@ func newClient(baseURL string, hc aws.HTTPClient, account, region string) *rdssd
 		RetryMaxAttempts: 1,
 		Retryer:          func() aws.Retryer { return aws.NopRetryer{} },
 	})
-}
-
-// ownBodyClient gives the transport a request body of its own, working
-// around aws-sdk-go-v2#2737 (smithy-go closes the body while the transport
-// may still probe it, which fails the response read when retries are off);
-// see e2e/helpers_test.go.
-type ownBodyClient struct{ c aws.HTTPClient }
-
-func (o ownBodyClient) Do(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return o.c.Do(r)
-	}
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, err
-	}
-	r = r.Clone(r.Context())
-	r.ContentLength = int64(len(b))
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	return o.c.Do(r)
 }
 
 // apiCode returns the AWS error code of err, "" if it is no API error.
