@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/rdsca/rdsca/clock"
 	"github.com/rdsca/rdsca/memory"
+	"github.com/rdsca/rdsca/postgres"
 	"github.com/rdsca/rdsca/rds"
 	"github.com/rdsca/rdsca/server"
 	"github.com/rdsca/rdsca/sqlite"
@@ -81,7 +83,7 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	fs.StringVar(&m.Listen, "listen", env("listen", DefaultListen), "`host:port` to serve on (RDSCA_LISTEN)")
 	fs.StringVar(&m.DataDir, "data-dir", env("data-dir", defaultDataDir(m.Getenv)), "`dir`ectory of the sqlite store (RDSCA_DATA_DIR)")
-	fs.StringVar(&m.Store, "store", env("store", "sqlite"), "store: memory or sqlite (RDSCA_STORE)")
+	fs.StringVar(&m.Store, "store", env("store", "sqlite"), "store: memory, sqlite, or a postgres:// or postgresql:// DSN of a PostgreSQL database several rdsca processes may share (RDSCA_STORE)")
 	fs.StringVar(&m.Region, "region", env("region", server.DefaultRegion), "region of unsigned requests (RDSCA_REGION)")
 	fs.StringVar(&m.Clock, "clock", env("clock", ""), "start the clock at this RFC 3339 `instant`; it then advances with real time (RDSCA_CLOCK)")
 	fs.StringVar(&m.Auth, "auth", env("auth", AuthOpen), "open: accept any well-formed signature, the account is the access key id (loopback only); strict: verify SigV4 signatures against --credentials (RDSCA_AUTH)")
@@ -146,7 +148,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := m.openStore()
+	store, err := m.openStore(ctx)
 	if err != nil {
 		return err
 	}
@@ -164,7 +166,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	hs := srv.HTTPServer(m.timeouts())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", m.Store, "data_dir", m.dataDirIfUsed(), "region", m.Region, "transition_delay", m.TransitionDelay.String(), "auth", m.Auth)
+	logger.Info("rdsca listening", "url", "http://"+ln.Addr().String(), "store", redactDSN(m.Store), "data_dir", m.dataDirIfUsed(), "region", m.Region, "transition_delay", m.TransitionDelay.String(), "auth", m.Auth)
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
@@ -189,11 +191,11 @@ func (m *Main) dataDirIfUsed() string {
 	return ""
 }
 
-func (m *Main) openStore() (rds.Store, error) {
-	switch m.Store {
-	case "memory":
+func (m *Main) openStore(ctx context.Context) (rds.Store, error) {
+	switch {
+	case m.Store == "memory":
 		return memory.New(), nil
-	case "sqlite":
+	case m.Store == "sqlite":
 		if err := os.MkdirAll(m.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir %s is not usable: %v", m.DataDir, unwrapOpError(err))
 		}
@@ -202,8 +204,42 @@ func (m *Main) openStore() (rds.Store, error) {
 			return nil, fmt.Errorf("data dir %s is not usable: %v", m.DataDir, err)
 		}
 		return s, nil
+	case isPostgresDSN(m.Store):
+		ctx, cancel := context.WithTimeout(ctx, postgresOpenTimeout)
+		defer cancel()
+		s, err := postgres.Open(ctx, m.Store)
+		if err != nil {
+			return nil, fmt.Errorf("--store %s is not usable: %v", redactDSN(m.Store), err)
+		}
+		return s, nil
 	}
-	return nil, fmt.Errorf("--store %q: want memory or sqlite", m.Store)
+	return nil, fmt.Errorf("--store %q: want memory, sqlite or a postgres:// DSN", redactDSN(m.Store))
+}
+
+// postgresOpenTimeout bounds connecting to PostgreSQL and migrating it.
+const postgresOpenTimeout = time.Minute
+
+// isPostgresDSN reports whether store is a PostgreSQL URL.
+func isPostgresDSN(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
+}
+
+// redactDSN returns store with any password in it replaced by "xxxxx", for
+// logs and errors.
+func redactDSN(store string) string {
+	if !strings.Contains(store, "://") {
+		return store
+	}
+	u, err := url.Parse(store)
+	if err != nil {
+		return "(a DSN that is not a valid URL)"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // unwrapOpError drops the repeated path or address of os and net errors.
