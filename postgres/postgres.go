@@ -24,15 +24,13 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/rdsca/rdsca/internal/migrations"
 	"github.com/rdsca/rdsca/rds"
 )
 
@@ -70,7 +68,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 }
 
 func open(ctx context.Context, dsn string) (*Store, error) {
-	migs, err := loadMigrations()
+	migs, err := migrations.Load(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -90,44 +88,11 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 	return &Store{pool: pool}, nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations, whose versions must run
-// 1, 2, 3, ... in file name order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var migs []migration
-	for _, e := range entries {
-		name := e.Name()
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", name)
-		}
-		if v != len(migs)+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", name, v, len(migs)+1)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, err
-		}
-		migs = append(migs, migration{version: v, name: name, sql: string(b)})
-	}
-	return migs, nil
-}
-
 // migrate applies the migrations the database lacks, all in one
 // transaction that first takes the advisory lock: a concurrent Open waits
 // for it, then finds the schema current. The lock is released when the
 // transaction ends, however it ends.
-func migrate(ctx context.Context, pool *pgxpool.Pool, migs []migration) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, migs []migrations.Migration) error {
 	return retry(ctx, func() error {
 		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
@@ -150,11 +115,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, migs []migration) error {
 			for _, m := range migs[cur:] {
 				// No arguments: pgx sends it by the simple protocol, which
 				// allows several statements.
-				if _, err := tx.Exec(ctx, m.sql); err != nil {
-					return fmt.Errorf("migration %s: %w", m.name, err)
+				if _, err := tx.Exec(ctx, m.SQL); err != nil {
+					return fmt.Errorf("migration %s: %w", m.Name, err)
 				}
-				if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-					return fmt.Errorf("migration %s: %w", m.name, err)
+				if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+					return fmt.Errorf("migration %s: %w", m.Name, err)
 				}
 			}
 			return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rdsca/rdsca/postgres/pgtest"
+	"github.com/rdsca/rdsca/internal/migrations"
 	"github.com/rdsca/rdsca/rds"
 	"github.com/rdsca/rdsca/server"
 	"github.com/rdsca/rdsca/storetest"
@@ -121,7 +122,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	migs, err := loadMigrations()
+	migs, err := migrations.Load(migrationFS, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}

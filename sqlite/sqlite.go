@@ -23,16 +23,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
 	"github.com/rdsca/rdsca/internal/instindex"
+	"github.com/rdsca/rdsca/internal/migrations"
 	"github.com/rdsca/rdsca/rds"
 )
 
@@ -91,7 +90,7 @@ func Open(path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path string) (_ *Store, err error) {
-	migs, err := loadMigrations()
+	migs, err := migrations.Load(migrationFS, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -175,41 +174,8 @@ func dataSourceName(path string) (string, error) {
 	return "file:" + p + "?" + params, nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations, whose versions must run
-// 1, 2, 3, ... in file name order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var migs []migration
-	for _, e := range entries {
-		name := e.Name()
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %s: name is not NNN_name.sql", name)
-		}
-		if v != len(migs)+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", name, v, len(migs)+1)
-		}
-		b, err := migrationFS.ReadFile("migrations/" + name)
-		if err != nil {
-			return nil, err
-		}
-		migs = append(migs, migration{version: v, name: name, sql: string(b)})
-	}
-	return migs, nil
-}
-
 // migrate applies the migrations the database lacks, one transaction each.
-func migrate(ctx context.Context, db *sql.DB, migs []migration) error {
+func migrate(ctx context.Context, db *sql.DB, migs []migrations.Migration) error {
 	for {
 		done, err := migrateStep(ctx, db, migs)
 		if err != nil || done {
@@ -221,7 +187,7 @@ func migrate(ctx context.Context, db *sql.DB, migs []migration) error {
 // migrateStep applies the next missing migration, if any, and reports
 // whether the schema is current. The write lock taken at BEGIN keeps
 // concurrent openers from applying the same migration twice.
-func migrateStep(ctx context.Context, db *sql.DB, migs []migration) (done bool, err error) {
+func migrateStep(ctx context.Context, db *sql.DB, migs []migrations.Migration) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -244,14 +210,14 @@ func migrateStep(ctx context.Context, db *sql.DB, migs []migration) (done bool, 
 		return true, tx.Commit()
 	}
 	m := migs[cur]
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "+now+")", m.version); err != nil {
-		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, "+now+")", m.Version); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("migration %s: %w", m.name, err)
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	return false, nil
 }

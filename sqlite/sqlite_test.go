@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsca/rdsca/internal/migrations"
 	"github.com/rdsca/rdsca/rds"
 	"github.com/rdsca/rdsca/storetest"
 )
@@ -108,7 +109,7 @@ func versions(t *testing.T, s *Store) []int {
 
 func wantVersions(t *testing.T, s *Store) {
 	t.Helper()
-	migs, err := loadMigrations()
+	migs, err := migrations.Load(migrationFS, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func wantOpenError(t *testing.T, path string) error {
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rdsca.db")
 	s := openTest(t, path)
-	migs, err := loadMigrations()
+	migs, err := migrations.Load(migrationFS, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
