@@ -10,8 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/rdsca/rdsca/postgres/pgtest"
 	"github.com/rdsca/rdsca/internal/migrations"
+	"github.com/rdsca/rdsca/postgres/pgtest"
 	"github.com/rdsca/rdsca/rds"
 	"github.com/rdsca/rdsca/server"
 	"github.com/rdsca/rdsca/storetest"
