@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -52,7 +51,7 @@ func decodeInstance(version int64, data string) (rds.Instance, error) {
 func (s *Store) CreateInstance(ctx context.Context, sc rds.Scope, in rds.Instance) error {
 	data, err := encodeInstance(in, 1)
 	if err != nil {
-		return fmt.Errorf("postgres: create instance %s: %w", in.Identifier, err)
+		return storeErr("create instance %s: %w", in.Identifier, err)
 	}
 	var n int64
 	err = retry(ctx, func() error {
@@ -61,7 +60,7 @@ func (s *Store) CreateInstance(ctx context.Context, sc rds.Scope, in rds.Instanc
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: create instance %s: %w", in.Identifier, err)
+		return storeErr("create instance %s: %w", in.Identifier, err)
 	}
 	if n == 0 {
 		return rds.ErrInstanceExists
@@ -78,11 +77,11 @@ func (s *Store) Instance(ctx context.Context, sc rds.Scope, id string) (rds.Inst
 	case errors.Is(err, pgx.ErrNoRows):
 		return rds.Instance{}, rds.ErrInstanceNotStored
 	case err != nil:
-		return rds.Instance{}, fmt.Errorf("postgres: instance %s: %w", id, err)
+		return rds.Instance{}, storeErr("instance %s: %w", id, err)
 	}
 	in, err := decodeInstance(v, data)
 	if err != nil {
-		return rds.Instance{}, fmt.Errorf("postgres: instance %s: %w", id, err)
+		return rds.Instance{}, storeErr("instance %s: %w", id, err)
 	}
 	return in, nil
 }
@@ -110,23 +109,23 @@ func (s *Store) ListInstances(ctx context.Context, sc rds.Scope, f rds.InstanceF
 	q.WriteString(" ORDER BY id LIMIT $" + strconv.Itoa(len(args)))
 	rows, err := s.pool.Query(ctx, q.String(), args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list instances: %w", err)
+		return nil, storeErr("list instances: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var v int64
 		var data string
 		if err := rows.Scan(&v, &data); err != nil {
-			return nil, fmt.Errorf("postgres: list instances: %w", err)
+			return nil, storeErr("list instances: %w", err)
 		}
 		in, err := decodeInstance(v, data)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: list instances: %w", err)
+			return nil, storeErr("list instances: %w", err)
 		}
 		out = append(out, in)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list instances: %w", err)
+		return nil, storeErr("list instances: %w", err)
 	}
 	return out, nil
 }
@@ -135,12 +134,12 @@ func (s *Store) ListInstances(ctx context.Context, sc rds.Scope, f rds.InstanceF
 func (s *Store) UpdateInstance(ctx context.Context, sc rds.Scope, in rds.Instance) error {
 	data, err := encodeInstance(in, in.Version+1)
 	if err != nil {
-		return fmt.Errorf("postgres: update instance %s: %w", in.Identifier, err)
+		return storeErr("update instance %s: %w", in.Identifier, err)
 	}
 	err = s.casWrite(ctx, sc, in.Identifier, qUpdateInstance,
 		in.Engine, data, sc.Account, sc.Region, in.Identifier, in.Version)
 	if err != nil && !isStoreError(err) {
-		return fmt.Errorf("postgres: update instance %s: %w", in.Identifier, err)
+		return storeErr("update instance %s: %w", in.Identifier, err)
 	}
 	return err
 }
@@ -149,7 +148,7 @@ func (s *Store) UpdateInstance(ctx context.Context, sc rds.Scope, in rds.Instanc
 func (s *Store) DeleteInstance(ctx context.Context, sc rds.Scope, id string, version int64) error {
 	err := s.casWrite(ctx, sc, id, qDeleteInstance, sc.Account, sc.Region, id, version)
 	if err != nil && !isStoreError(err) {
-		return fmt.Errorf("postgres: delete instance %s: %w", id, err)
+		return storeErr("delete instance %s: %w", id, err)
 	}
 	return err
 }

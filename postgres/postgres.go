@@ -24,6 +24,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,6 +43,10 @@ var migrationFS embed.FS
 
 // ErrSchemaTooNew is returned by Open for a database migrated by a newer build.
 var ErrSchemaTooNew = errors.New("database schema is newer than this build")
+
+// DefaultConnectTimeout bounds each attempt to connect to the database
+// when the DSN sets no connect_timeout.
+const DefaultConnectTimeout = 2 * time.Second
 
 // migrationLockKey is the pg_advisory_xact_lock key Open migrates under;
 // "rdsca" in ASCII.
@@ -76,6 +84,11 @@ func open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		// pgx's parse errors may quote the DSN, password included.
 		return nil, errors.New("cannot parse the DSN")
+	}
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		// Fail fast when the database is unreachable rather than wait
+		// for the operating system to give up on the connection.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -146,7 +159,61 @@ func retry(ctx context.Context, f func() error) error {
 
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	if errors.As(err, &pe) {
+		return pe.Code == "40001" || pe.Code == "40P01"
+	}
+	// pgx says nothing reached the server: a stale pooled connection,
+	// say. Trying again on another connection is harmless.
+	return pgconn.SafeToRetry(err)
+}
+
+// storeErr returns fmt.Errorf("postgres: "+format, args...), as an
+// rds.Error ServiceUnavailable (a receiver fault, HTTP 503) wrapping it
+// when the failure is the database being unreachable rather than the
+// statement failing.
+func storeErr(format string, args ...any) error {
+	err := fmt.Errorf("postgres: "+format, args...)
+	if unavailable(err) {
+		return &rds.Error{
+			Code:    rds.CodeServiceUnavailable,
+			Message: "The service is unavailable. Please try again shortly.",
+			Fault:   rds.Receiver,
+			Err:     err,
+		}
+	}
+	return err
+}
+
+// unavailable reports whether err means the database cannot be reached
+// or the connection to it was lost: a failed connect (refused, timed
+// out, the server starting or shutting down), a network error, or a
+// connection pgx found closed.
+func unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down or not yet accepting connections.
+		return strings.HasPrefix(pe.Code, "08") ||
+			pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne),
+		pgconn.SafeToRetry(err), pgconn.Timeout(err),
+		errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "closed pool")
 }
 
 // Override implements rds.Store.
@@ -159,7 +226,7 @@ func (s *Store) Override(ctx context.Context, sc rds.Scope) (string, error) {
 	case errors.Is(err, pgx.ErrNoRows):
 		return "", nil
 	case err != nil:
-		return "", fmt.Errorf("postgres: override: %w", err)
+		return "", storeErr("override: %w", err)
 	}
 	return id, nil
 }
@@ -175,7 +242,7 @@ func (s *Store) SetOverride(ctx context.Context, sc rds.Scope, id string) error 
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: set override: %w", err)
+		return storeErr("set override: %w", err)
 	}
 	return nil
 }
@@ -189,7 +256,7 @@ func (s *Store) RemoveOverride(ctx context.Context, sc rds.Scope) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: remove override: %w", err)
+		return storeErr("remove override: %w", err)
 	}
 	return nil
 }
@@ -208,7 +275,7 @@ func (s *Store) Reset(ctx context.Context) error {
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: reset: %w", err)
+		return storeErr("reset: %w", err)
 	}
 	return nil
 }
@@ -219,19 +286,19 @@ func (s *Store) CAs(ctx context.Context, region string) ([]rds.CA, error) {
 		"SELECT identifier, cert_der, key_der FROM ca_material WHERE region = $1 ORDER BY identifier",
 		region)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: CAs: %w", err)
+		return nil, storeErr("CAs: %w", err)
 	}
 	out := []rds.CA{}
 	for rows.Next() {
 		ca := rds.CA{Region: region}
 		if err := rows.Scan(&ca.Identifier, &ca.CertDER, &ca.KeyDER); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("postgres: CAs: %w", err)
+			return nil, storeErr("CAs: %w", err)
 		}
 		out = append(out, ca)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: CAs: %w", err)
+		return nil, storeErr("CAs: %w", err)
 	}
 	return out, nil
 }
@@ -256,7 +323,7 @@ func (s *Store) AddCAs(ctx context.Context, region string, cas []rds.CA) error {
 		})
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: add CAs: %w", err)
+		return storeErr("add CAs: %w", err)
 	}
 	return nil
 }
@@ -273,7 +340,7 @@ func nonNil(b []byte) []byte {
 func (s *Store) Ping(ctx context.Context) error {
 	var v int
 	if err := s.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return storeErr("ping: %w", err)
 	}
 	return nil
 }

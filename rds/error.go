@@ -20,9 +20,20 @@ type Error struct {
 	Code    string
 	Message string
 	Fault   Fault
+	// Err, if not nil, is the cause: it is not shown to clients, but
+	// errors.Is and errors.As see it through Unwrap.
+	Err error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Message + " (" + e.Err.Error() + ")"
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is an *Error with the same code.
 func (e *Error) Is(target error) bool {
@@ -40,6 +51,9 @@ const (
 	CodeCertificateNotFound         = "CertificateNotFound"
 	CodeInvalidParameterValue       = "InvalidParameterValue"
 	CodeInvalidParameterCombination = "InvalidParameterCombination"
+	// CodeServiceUnavailable is a receiver fault: the store cannot be
+	// reached. Clients should retry.
+	CodeServiceUnavailable = "ServiceUnavailable"
 )
 
 // Sentinels for errors.Is.
@@ -47,4 +61,5 @@ var (
 	ErrCertificateNotFound         = &Error{Code: CodeCertificateNotFound}
 	ErrInvalidParameterValue       = &Error{Code: CodeInvalidParameterValue}
 	ErrInvalidParameterCombination = &Error{Code: CodeInvalidParameterCombination}
+	ErrServiceUnavailable          = &Error{Code: CodeServiceUnavailable, Fault: Receiver}
 )
