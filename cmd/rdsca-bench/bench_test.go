@@ -217,3 +217,33 @@ func TestWalkOpFollowsMarkers(t *testing.T) {
 		t.Error("a short page with a Marker passed")
 	}
 }
+
+func TestWithSearchPath(t *testing.T) {
+	got, err := withSearchPath("postgres://u:pw@h:5432/db?sslmode=disable", "rdsca_bench_ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "postgres://u:pw@h:5432/db?search_path=rdsca_bench_ab&sslmode=disable"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := withSearchPath("host=h dbname=db", "s"); err == nil {
+		t.Error("key=value DSN accepted; rdsca takes only URLs")
+	}
+}
+
+func TestResolvePostgres(t *testing.T) {
+	t.Setenv("RDSCA_POSTGRES_DSN", "")
+	if dsn, explicit := resolvePostgres("off"); dsn != "" || explicit {
+		t.Errorf("off: %q %v", dsn, explicit)
+	}
+	if dsn, explicit := resolvePostgres(""); dsn != defaultPostgresDSN || explicit {
+		t.Errorf("default: %q %v", dsn, explicit)
+	}
+	t.Setenv("RDSCA_POSTGRES_DSN", "postgres://x/y")
+	if dsn, explicit := resolvePostgres(""); dsn != "postgres://x/y" || !explicit {
+		t.Errorf("env: %q %v", dsn, explicit)
+	}
+	if dsn, explicit := resolvePostgres("postgres://a/b"); dsn != "postgres://a/b" || !explicit {
+		t.Errorf("flag: %q %v", dsn, explicit)
+	}
+}

@@ -160,6 +160,7 @@ func describeOnce(ctx context.Context, addr string) (int, string, error) {
 // loadConfig is one load phase.
 type loadConfig struct {
 	addr        string
+	addrs       []string // if set, requests go round-robin across these instead of addr
 	op          operation
 	concurrency int
 	warmup      time.Duration // run but not recorded
@@ -181,7 +182,7 @@ type workerResult struct {
 func runLoad(ctx context.Context, cfg loadConfig) Stats {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.concurrency * 2,
+		MaxIdleConns:        cfg.concurrency * 2 * max(1, len(cfg.addrs)),
 		MaxIdleConnsPerHost: cfg.concurrency * 2,
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  true,
@@ -211,7 +212,11 @@ func runLoad(ctx context.Context, cfg loadConfig) Stats {
 				t0 := time.Now()
 				// The request is not tied to phaseCtx: the deadline must not
 				// turn a call in flight into an error.
-				req, err := newRequest(context.Background(), cfg.addr, b, acct)
+				addr := cfg.addr
+				if len(cfg.addrs) > 0 {
+					addr = cfg.addrs[(w+n)%len(cfg.addrs)]
+				}
+				req, err := newRequest(context.Background(), addr, b, acct)
 				if err == nil {
 					_, _, err = doInto(client, req, body)
 				}

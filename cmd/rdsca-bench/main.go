@@ -24,9 +24,17 @@
 // process per seeded instance, and the growth of the SQLite files
 // (rdsca.db + rdsca.db-wal) per instance.
 //
+// The PostgreSQL phases (-postgres DSN; default RDSCA_POSTGRES_DSN, else the
+// local test server if it answers; -postgres off skips) create a fresh
+// schema rdsca_bench_<random> on the server, run one rdsca with --store
+// <dsn with search_path=schema>, then three on the same schema with the
+// load spread round-robin across them, drive DescribeCertificates and
+// ModifyCertificates at each concurrency, report them as targets "pg×1"
+// and "pg×3", and drop the schema.
+//
 // Usage:
 //
-//	go run ./cmd/rdsca-bench [-binary PATH] [-duration 5s] [-concurrency 32,4] [-store sqlite] [-instances 10000] [-json]
+//	go run ./cmd/rdsca-bench [-binary PATH] [-duration 5s] [-concurrency 32,4] [-store sqlite] [-instances 10000] [-postgres DSN|off] [-json]
 package main
 
 import (
@@ -54,6 +62,8 @@ type config struct {
 	jsonOut     bool
 	keep        bool
 	instances   int
+	postgres    string // server DSN of the pg×N phases; "" skips them
+	pgExplicit  bool   // postgres was given (flag or env), so it must answer
 }
 
 func main() {
@@ -73,6 +83,8 @@ func main() {
 	flag.BoolVar(&cfg.jsonOut, "json", false, "write a JSON report to stdout (the text report then goes to stderr)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temp dir (binary, data dir, logs)")
 	flag.IntVar(&cfg.instances, "instances", 10000, "instances to seed for the DescribeDBInstances phase; 0 skips it")
+	var pgFlag string
+	flag.StringVar(&pgFlag, "postgres", "", "PostgreSQL server DSN (postgres:// URL) for the pg×1 and pg×3 phases on a throwaway schema; \"off\" skips (default: RDSCA_POSTGRES_DSN, else "+defaultPostgresDSN+" if it answers)")
 	// Hidden: the bare comparison server mode.
 	flag.StringVar(&bareAddr, "bare-server", "", "")
 	flag.IntVar(&bodySize, "body-size", 0, "")
@@ -96,6 +108,7 @@ func main() {
 		return
 	}
 
+	cfg.postgres, cfg.pgExplicit = resolvePostgres(pgFlag)
 	var err error
 	if cfg.concurrency, err = parseConcurrency(conc); err != nil {
 		fmt.Fprintln(os.Stderr, "rdsca-bench:", err)
@@ -297,8 +310,24 @@ func run(ctx context.Context, cfg config) int {
 		}
 	}
 
+	// The PostgreSQL phases, on rdsca processes of their own.
+	if cfg.postgres != "" {
+		if err := pgAnswers(ctx, cfg.postgres); err != nil {
+			if cfg.pgExplicit {
+				rep.Problems = append(rep.Problems, "PostgreSQL does not answer: "+err.Error())
+			} else {
+				rep.Notes = append(rep.Notes, "PostgreSQL phases skipped: no server at "+defaultPostgresDSN+" ("+err.Error()+"); pass -postgres DSN or set RDSCA_POSTGRES_DSN")
+			}
+		} else if err := runPostgresPhases(ctx, cfg, bin, tmp, rep); err != nil {
+			if ctx.Err() != nil {
+				return fail("interrupted")
+			}
+			rep.Problems = append(rep.Problems, "postgres phases: "+err.Error())
+		}
+	}
+
 	for _, p := range rep.Phases {
-		if p.Target == "rdsca" && p.Stats.Errors > 0 {
+		if p.Target != "bare" && p.Stats.Errors > 0 {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("rdsca %s c=%d: %d errors, e.g. %s",
 				p.Op, p.Concurrency, p.Stats.Errors, strings.Join(p.Stats.ErrorSamples, "; ")))
 		}

@@ -59,6 +59,8 @@ type report struct {
 	Notes        []string        `json:"notes,omitempty"`
 	Fatal        string          `json:"fatal,omitempty"`
 	Instances    *instanceReport `json:"instances,omitempty"`
+	// PostgresSchema is the throwaway schema of the pg×N phases.
+	PostgresSchema string `json:"postgres_schema,omitempty"`
 }
 
 func (r *report) phase(target, op string, c int) (Stats, bool) {
