@@ -30,6 +30,7 @@ import (
 	"github.com/rdsca/rdsca/ca"
 	"github.com/rdsca/rdsca/catalog"
 	"github.com/rdsca/rdsca/clock"
+	"github.com/rdsca/rdsca/internal/testenv"
 	"github.com/rdsca/rdsca/memory"
 	"github.com/rdsca/rdsca/rds"
 	"github.com/rdsca/rdsca/rdsapi"
@@ -260,31 +261,13 @@ var fuzzNow = time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 // certificate material for a new region in well under a millisecond.
 var keys = &ca.Shared{Generator: &cheapGenerator{}}
 
-// errorLog collects what the server logs at error level.
-type errorLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *errorLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *errorLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // fuzzServer returns a fresh handler and its error log: memory store,
 // fixed clock, override rds-ca-ecc384-g1 for 111111111111 in us-east-1 and
 // instances db1 (rds-ca-2019), db2 and db3 (creating) there. In strict mode
 // strictKey is 111111111111's key, and the verifier's clock is fuzzNow.
-func fuzzServer(t *testing.T, strict bool) (http.Handler, *errorLog) {
+func fuzzServer(t *testing.T, strict bool) (http.Handler, *testenv.SyncBuffer) {
 	t.Helper()
-	logs := &errorLog{}
+	logs := &testenv.SyncBuffer{}
 	store := memory.New()
 	t.Cleanup(func() { _ = store.Close() })
 	cfg := server.Config{

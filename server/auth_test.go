@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/rdsca/rdsca/clock"
+	"github.com/rdsca/rdsca/internal/testenv"
 	"github.com/rdsca/rdsca/memory"
 	"github.com/rdsca/rdsca/server"
 )
@@ -236,7 +236,7 @@ func sendRaw(t *testing.T, req *http.Request) (int, string, string) {
 }
 
 func TestStrictModeOnTheWire(t *testing.T) {
-	logs := &syncWriter{}
+	logs := &testenv.SyncBuffer{}
 	base := strictServer(t, time.Now, logs)
 	form := "Action=DescribeCertificates&Version=2014-10-31"
 	post := func(body string) *http.Request {
@@ -333,22 +333,4 @@ func TestOpenModeAcceptsAnySignature(t *testing.T) {
 	if status, code, _ := sendRaw(t, r); status != 200 {
 		t.Fatalf("unsigned in open mode: %d %s", status, code)
 	}
-}
-
-// syncWriter is a buffer safe for the server's goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,12 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/rdsca/rdsca/internal/testenv"
 )
 
 func TestAuthFlags(t *testing.T) {
@@ -63,24 +64,6 @@ func TestAuthStartErrors(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects the server's log lines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serve runs Main with args until the test ends and returns its address.
 func serve(t *testing.T, stderr io.Writer, args ...string) string {
 	t.Helper()
@@ -122,7 +105,7 @@ func TestWarnsWhenOpenBeyondLoopback(t *testing.T) {
 		{"strict on all interfaces", []string{"--listen", "0.0.0.0:0", "--auth", "strict", "--credentials", writeFile(t, "K S 111111111111")}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs testenv.SyncBuffer
 			serve(t, &logs, append([]string{"--store", "memory"}, c.args...)...)
 			out := logs.String()
 			if got := strings.Contains(out, "level=WARN") && strings.Contains(out, warning) && strings.Contains(out, "--auth strict"); got != c.warn {
@@ -134,7 +117,7 @@ func TestWarnsWhenOpenBeyondLoopback(t *testing.T) {
 
 func TestStrictModeServes(t *testing.T) {
 	creds := writeFile(t, "# test keys\nAKIATESTKEY test-secret 123456789012 # the only one\n")
-	var logs lockedBuffer
+	var logs testenv.SyncBuffer
 	// The simulated clock is far in the past; signatures use the real one.
 	addr := serve(t, &logs, "--store", "memory", "--listen", "127.0.0.1:0", "--auth", "strict", "--credentials", creds, "--clock", "2024-01-01T00:00:00Z")
 	body := "Action=DescribeCertificates&Version=2014-10-31"
